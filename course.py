@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Set up and run the ppml-lessons course with one command.
+
+    python3 course.py lab     # open the course in JupyterLab
+    python3 course.py test    # run every unit test and execute every notebook
+
+The first call creates a virtual environment in .venv and installs the course
+into it with the exact versions in constraints.txt; later calls reuse it and
+reinstall only when constraints.txt or pyproject.toml change. Extra arguments
+after `test` go to pytest (e.g. `python3 course.py test tests/data -x`).
+Set PPML_VENV to put the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("PPML_VENV", ROOT / ".venv")).resolve()
+STAMP = VENV / ".ppml-lessons-installed"
+MIN_PYTHON = (3, 11)
+
+
+def _python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("constraints.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _run(*args: object) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+
+
+def ensure_environment() -> Path:
+    """Create .venv and install the pinned course environment if it is missing or stale."""
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"ppml-lessons needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; this is {sys.version.split()[0]}")
+    if STAMP.exists() and STAMP.read_text().strip() == _fingerprint() and _python().exists():
+        return _python()
+    if not _python().exists():
+        print(f"Creating the course environment in {VENV} (first run only, about 2 minutes)...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _run(_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(_python(), "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", ".[test]")
+    STAMP.write_text(_fingerprint() + "\n")
+    return _python()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"lab", "test"}:
+        print(__doc__)
+        return 2
+    python = ensure_environment()
+    if argv[0] == "lab":
+        return subprocess.call([str(python), "-m", "jupyter", "lab", "notebooks/00_start_here.ipynb", *argv[1:]], cwd=ROOT)
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
