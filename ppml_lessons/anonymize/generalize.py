@@ -194,7 +194,9 @@ def generalize(
     out = frame.copy()
     for column, level in levels.items():
         if column not in hierarchies:
-            raise ValueError(f"levels names {column!r}, so hierarchies must have a key {column!r}; got {list(hierarchies)}")
+            raise ValueError(
+                f"levels names {column!r}, so hierarchies must have a key {column!r}; got {list(hierarchies)}"
+            )
         hierarchy = check_type(f"hierarchies[{column!r}]", hierarchies[column], Hierarchy, "a Hierarchy")
         check_number(f"levels[{column!r}]", level, low=0, high=hierarchy.height, integer=True)
         out[column] = hierarchy.apply(frame[column], level)

@@ -126,7 +126,8 @@ def attach_identifiers(
         is_female = generator.random(n) < 0.5
     else:
         is_female = (frame[sex_column].astype(str) == "Female").to_numpy()
-    first = np.where(is_female, female[generator.integers(pool_size, size=n)], male[generator.integers(pool_size, size=n)])
+    female_pick, male_pick = generator.integers(pool_size, size=n), generator.integers(pool_size, size=n)
+    first = np.where(is_female, female[female_pick], male[male_pick])
     names = first + " " + last[generator.integers(pool_size, size=n)]
     # 100 areas (900-999) x 99 groups (01-99) x 9,999 serials (0001-9999), drawn without replacement: unique ids
     number = generator.choice(100 * 99 * 9999, size=n, replace=False)
@@ -160,7 +161,9 @@ def zip_code_hierarchy(people: pd.DataFrame) -> Hierarchy:
     check_frame("people", people)
     for column in ("zip_code", "state"):
         if column not in people.columns:
-            raise ValueError(f"people must have a {column!r} column (see attach_identifiers); got {list(people.columns)}")
+            raise ValueError(
+                f"people must have a {column!r} column (see attach_identifiers); got {list(people.columns)}"
+            )
     pairs = people[["zip_code", "state"]].drop_duplicates()
     if pairs["zip_code"].duplicated().any():
         raise ValueError("people must give each zip_code one state; got a zip code in two states")

@@ -120,7 +120,9 @@ def linkage_attack(
     if id_column in columns:
         raise ValueError(f"id_column must not be one of the join columns on={columns}; got {id_column!r}")
     if released[id_column].isna().any() or released[id_column].duplicated().any():
-        raise ValueError(f"id_column must hold a distinct, non-missing id per released row; got repeats or gaps in {id_column!r}")
+        raise ValueError(
+            f"id_column must hold a distinct, non-missing id per released row; got repeats or gaps in {id_column!r}"
+        )
 
     keyed = _keys(released, columns)
     keyed["_id"] = released[id_column].to_numpy()

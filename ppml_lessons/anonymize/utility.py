@@ -60,10 +60,14 @@ def information_loss(original: pd.DataFrame, released: pd.DataFrame, columns: Se
     chosen = check_columns("columns", columns, original, "original")
     check_columns("columns", chosen, released, "released")
     if not released.index.is_unique or not released.index.isin(original.index).all():
-        raise ValueError("released must keep the original index labels of the rows it holds; got labels not in original")
+        raise ValueError(
+            "released must keep the original index labels of the rows it holds; got labels not in original"
+        )
     n_suppressed = len(original) - len(released)
-    losses = {column: (_column_loss(original[column], released[column]).sum() + n_suppressed) / len(original)
-              for column in chosen}
+    losses = {
+        column: (_column_loss(original[column], released[column]).sum() + n_suppressed) / len(original)
+        for column in chosen
+    }
     return pd.Series(losses, name="information_loss")
 
 

@@ -30,7 +30,8 @@ def test_no_generalization_loses_nothing_and_star_loses_everything():
 def test_loss_grows_with_the_level():
     original = pd.DataFrame({"age": list(range(17, 91))})
     hierarchy = {"age": interval_hierarchy([5, 10, 20])}
-    losses = [information_loss(original, generalize(original, hierarchy, {"age": lv}), ["age"])["age"] for lv in range(5)]
+    releases = [generalize(original, hierarchy, {"age": level}) for level in range(5)]
+    losses = [information_loss(original, released, ["age"])["age"] for released in releases]
     assert losses == sorted(losses) and losses[0] == 0 and losses[-1] == 1
 
 
