@@ -20,7 +20,7 @@ def check_frame(name: str, value: Any, *, allow_empty: bool = False) -> pd.DataF
 
 def check_columns(name: str, value: Any, frame: pd.DataFrame, frame_name: str) -> list[str]:
     """Check that ``value`` is a non-empty list of distinct column names of ``frame``; return it as a list."""
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, str) or not isinstance(value, (Sequence, pd.Index)):
         raise TypeError(
             f"{name} must be a list of column names of {frame_name}; got {value!r} of type {type(value).__name__}"
         )

@@ -101,8 +101,8 @@ def attach_identifiers(
     >>> people = attach_identifiers(pd.DataFrame({"age": [34, 51], "sex": ["Female", "Male"]}), rng=0)
     >>> list(people.columns)
     ['name', 'ssn', 'street_address', 'state', 'zip_code', 'age', 'sex']
-    >>> people["ssn"].str.match(r"9\\d\\d-\\d\\d-\\d{4}$").all()
-    np.True_
+    >>> bool(people["ssn"].str.fullmatch(r"9\\d\\d-\\d\\d-\\d{4}").all())
+    True
     """
     check_frame("frame", frame)
     clash = [c for c in _IDENTIFIER_COLUMNS if c in frame.columns]

@@ -152,21 +152,22 @@ class ReidentificationRate(Exercise):
 
     variables = ("reid_rate",)
     prompt = (
-        "Join `voters` to `released` on age, sex and zip. Set `reid_rate` to the share of the voters who are "
-        "re-identified: exactly one released row matches them, and it is theirs (same `pid`)."
+        "Join `small_voters` to `small_release` on age, sex and zip. Set `reid_rate` to the share of the voters "
+        "who are re-identified: exactly one released row matches them, and it is theirs (same `pid`)."
     )
     hints = (
         "For each voter, count the released rows with the same age, sex and zip. Only a count of 1 is a claim.",
         "A claim is correct when the matched row's `pid` equals the voter's. Divide the correct claims by "
-        "the number of voters (6). `linkage_attack(voters, released, on=[...], id_column='pid')` does it all.",
+        "the number of voters (6). `linkage_attack(small_voters, small_release, on=[...], id_column='pid')` "
+        "does it all.",
     )
     solution_code = """
-        attack = linkage_attack(voters, released, on=["age", "sex", "zip"], id_column="pid")
+        attack = linkage_attack(small_voters, small_release, on=["age", "sex", "zip"], id_column="pid")
         reid_rate = attack.rate
     """
 
     def namespace(self) -> dict[str, Any]:
-        return {"voters": voter_table(), "released": released_table(), "linkage_attack": linkage_attack}
+        return {"small_voters": voter_table(), "small_release": released_table(), "linkage_attack": linkage_attack}
 
     def check_answer(self, reid_rate: Any) -> None:
         attack = linkage_attack(voter_table(), released_table(), on=LINKAGE_COLUMNS, id_column="pid")
@@ -212,17 +213,17 @@ class LowestSafeLevel(Exercise):
     variables = ("lowest_level",)
     prompt = (
         "Set `lowest_level` to the lowest level in GENERALIZATION_LEVELS at which suppressing every class "
-        "smaller than 5 removes at most 5% of the respondents' records."
+        "smaller than 5 removes at most 5% of the records of `deidentified`."
     )
     hints = (
-        "Loop over `enumerate(GENERALIZATION_LEVELS)`: generalize `respondents`, then "
+        "Loop over `enumerate(GENERALIZATION_LEVELS)`: generalize `deidentified`, then "
         "`suppress_small_classes(..., k=5)`.",
-        "`suppressed_share(respondents, kept)` is the share removed; stop at the first level where it is <= 0.05.",
+        "`suppressed_share(deidentified, kept)` is the share removed; stop at the first level where it is <= 0.05.",
     )
     solution_code = """
         for level, levels in enumerate(GENERALIZATION_LEVELS):
-            kept = suppress_small_classes(generalize(respondents, hierarchies, levels), QUASI_IDENTIFIERS, k=5)
-            if suppressed_share(respondents, kept) <= 0.05:
+            kept = suppress_small_classes(generalize(deidentified, hierarchies, levels), QUASI_IDENTIFIERS, k=5)
+            if suppressed_share(deidentified, kept) <= 0.05:
                 lowest_level = level
                 break
     """
@@ -230,7 +231,7 @@ class LowestSafeLevel(Exercise):
     def namespace(self) -> dict[str, Any]:
         respondents, hierarchies = _lesson_release()
         return {
-            "respondents": respondents.copy(),
+            "deidentified": respondents.copy(),
             "hierarchies": hierarchies,
             "GENERALIZATION_LEVELS": GENERALIZATION_LEVELS,
             "QUASI_IDENTIFIERS": QUASI_IDENTIFIERS,

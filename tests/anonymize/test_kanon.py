@@ -104,3 +104,8 @@ def test_bad_arguments_are_named(call, error, match):
     table = pd.DataFrame({"age": [30, 30], "income": [0, 1]})
     with pytest.raises(error, match=match):
         call(table)
+
+
+def test_columns_may_be_a_pandas_index():
+    table = pd.DataFrame({"age": [30, 30], "sex": ["F", "F"]})
+    assert smallest_k(table, table.columns) == 2

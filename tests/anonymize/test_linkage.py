@@ -3,35 +3,21 @@ import pandas as pd
 import pytest
 
 from ppml_lessons.anonymize import linkage_attack, sample_auxiliary
+from ppml_lessons.exercises.lesson02 import released_table, voter_table
 
 from .brute_force import brute_force_linkage
 
 
 @pytest.fixture
 def released():
-    return pd.DataFrame(
-        {
-            "age": [34, 34, 45, 29, 51, 62],
-            "sex": ["F", "F", "M", "F", "M", "F"],
-            "zip": ["13053", "13053", "13068", "14850", "14853", "13053"],
-            "pid": [1, 2, 3, 4, 5, 6],
-            "income": [0, 1, 1, 0, 1, 0],
-        }
-    )
+    # ages, sexes and zips of six released rows; pid is who each row is (pids 1 and 2 share their values)
+    return released_table()
 
 
 @pytest.fixture
 def voters():
-    return pd.DataFrame(
-        {
-            "name": ["Ann", "Ben", "Cat", "Dan", "Eve", "Fay"],
-            "age": [34, 45, 29, 51, 62, 40],
-            "sex": ["F", "M", "F", "M", "F", "F"],
-            "zip": ["13053", "13068", "14850", "14853", "13053", "14850"],
-            "pid": [1, 3, 4, 99, 6, 77],
-        },
-        index=[10, 11, 12, 13, 14, 15],
-    )
+    # Ann (pid 1), Ben (3), Cat (4), Eve (6) answered; Dan (99) and Fay (77) did not
+    return voter_table().set_axis([10, 11, 12, 13, 14, 15])
 
 
 def test_linkage_by_hand(released, voters):
