@@ -1,7 +1,15 @@
-"""Checksum-verified loaders for the course's datasets (all read from ``data/``, never the network)."""
+"""Checksum-verified loaders for the course's datasets (all read from ``data/``, never the network).
+
+The image loader imports torch and torchvision; it is imported only when first
+used, so a lesson that needs only the tables (02, 03, 07, 08) stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .files import FILES, DataFileError, checksum_report, data_dir, data_path
-from .images import FASHION_MNIST_CLASSES, FashionMNIST, load_fashion_mnist
 from .tabular import ADULT_COLUMNS, load_adult, load_compas, load_german
 
 __all__ = [
@@ -18,3 +26,15 @@ __all__ = [
     "load_fashion_mnist",
     "load_german",
 ]
+
+_LAZY = {"FASHION_MNIST_CLASSES", "FashionMNIST", "load_fashion_mnist"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(".images", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
