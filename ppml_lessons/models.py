@@ -9,7 +9,7 @@ from torch import nn
 
 from ._validation import check_number, check_option, check_type
 
-__all__ = ["MLP", "SmallCNN", "count_parameters"]
+__all__ = ["MLP", "SmallCNN", "count_parameters", "freeze", "unfreeze"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -114,3 +114,35 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Stop gradients to every parameter of ``module`` (``requires_grad=False``); returns it.
+
+    Used by lesson 01 to freeze a pretrained encoder.
+
+    Examples
+    --------
+    >>> model = SmallCNN()
+    >>> _ = freeze(model.features)
+    >>> count_parameters(model, trainable_only=True) == count_parameters(model.head)
+    True
+    """
+    check_type("module", module, nn.Module, "a torch.nn.Module")
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+    return module
+
+
+def unfreeze(module: nn.Module) -> nn.Module:
+    """Let gradients reach every parameter of ``module`` again; returns it.
+
+    Examples
+    --------
+    >>> count_parameters(unfreeze(freeze(nn.Linear(2, 2))), trainable_only=True)
+    6
+    """
+    check_type("module", module, nn.Module, "a torch.nn.Module")
+    for parameter in module.parameters():
+        parameter.requires_grad_(True)
+    return module
