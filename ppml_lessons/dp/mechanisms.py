@@ -148,25 +148,48 @@ def randomized_response_estimate(reports: Any, *, epsilon: float, axis: int | No
     return float(estimate) if axis is None else estimate
 
 
-def randomized_response_variance(proportion: float, *, epsilon: float, n: int) -> float:
-    """Variance of :func:`randomized_response_estimate` for n people whose true share of 1s is ``proportion``.
+def randomized_response_variance(n: int, *, epsilon: float, population_share: float | None = None) -> float:
+    """Variance of :func:`randomized_response_estimate` from n people's reports.
 
-    Var(π̂) = λ(1 - λ) / (n (2p - 1)²) with λ = (1 - p) + π(2p - 1): the
-    binomial variance of the share of 1-reports, blown up by the de-biasing. It
-    equals π(1 - π)/n (sampling) + p(1 - p)/(n (2p - 1)²) (the price of privacy).
+    With p = e^ε / (1 + e^ε):
+
+    - ``population_share=None``: the n people are fixed (everyone in a
+      dataset answers) and π̂ estimates their own share of 1s. Only the coin
+      flips are random: Var(π̂) = p(1 - p) / (n (2p - 1)²) = e^ε / (n (e^ε - 1)²),
+      whatever the true share. This is the price of privacy.
+    - ``population_share=π``: the n people are sampled at random from a
+      population whose share is π, and π̂ estimates π. Sampling adds
+      π(1 - π)/n: Var(π̂) = λ(1 - λ) / (n (2p - 1)²) with λ = (1 - p) + π(2p - 1).
+
     Used by lesson 03.
+
+    Parameters
+    ----------
+    n : int
+        Number of reports, in [1, inf).
+    epsilon : float
+        In (0, inf).
+    population_share : float in [0, 1] or None, default None
+
+    Returns
+    -------
+    float
 
     Examples
     --------
-    >>> round(randomized_response_variance(0.5, epsilon=math.log(3), n=100), 4)
+    >>> round(randomized_response_variance(100, epsilon=math.log(3)), 4)
+    0.0075
+    >>> round(randomized_response_variance(100, epsilon=math.log(3), population_share=0.5), 4)
     0.01
     """
-    proportion = check_number("proportion", proportion, low=0, high=1)
-    epsilon = _epsilon(epsilon)
     n = check_number("n", n, low=1, integer=True)
+    epsilon = _epsilon(epsilon)
     p = _truth_probability(epsilon)
-    share = (1 - p) + proportion * (2 * p - 1)
-    return share * (1 - share) / (n * (2 * p - 1) ** 2)
+    if population_share is None:
+        return p * (1 - p) / (n * (2 * p - 1) ** 2)
+    share = check_number("population_share", population_share, low=0, high=1)
+    report_share = (1 - p) + share * (2 * p - 1)
+    return report_share * (1 - report_share) / (n * (2 * p - 1) ** 2)
 
 
 # ----- Laplace ---------------------------------------------------------------------------
