@@ -89,10 +89,10 @@ class PrivacyBudget:
     >>> answer = budget.laplace(120, sensitivity=1, epsilon=0.6, rng=0, label="count")
     >>> round(budget.remaining_epsilon, 2)
     0.4
-    >>> budget.spend(0.5, label="too much")
+    >>> budget.spend(0.5, label="too much")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ppml_lessons.dp.budget.BudgetExceededError: query 'too much' needs epsilon=0.5 but only 0.4 of the budget epsilon=1 is left (0.6 spent on 1 query); it was refused and nothing was spent
+    ppml_lessons.dp.budget.BudgetExceededError: query 'too much' needs epsilon=0.5 but only 0.4 of the ... spent
     """
 
     TOLERANCE = 1e-9

@@ -66,9 +66,8 @@ def _numbers(name: str, value: Any) -> float | np.ndarray:
         ):
             array = array.astype(float)
         if array.dtype.kind not in "biuf" or isinstance(value, (str, bytes)):
-            raise TypeError(
-                f"{name} must be a real number or an array of real numbers; got {value!r} of type {type(value).__name__}"
-            )
+            kind = type(value).__name__
+            raise TypeError(f"{name} must be a real number or an array of real numbers; got {value!r} of type {kind}")
     array = array.astype(float)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must hold finite real numbers; got {value!r} (NaN or infinite values)")

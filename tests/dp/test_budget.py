@@ -16,7 +16,8 @@ def test_advanced_composition_is_the_dwork_roth_bound():
     epsilon, k, delta, slack = 0.1, 100, 1e-7, 1e-5
     total, total_delta = advanced_composition(epsilon, k, delta=delta, delta_slack=slack)
     # Dwork & Roth (2014), Theorem 3.20: ε' = √(2k ln(1/δ')) ε + k ε (e^ε - 1), δ_total = k δ + δ'
-    assert total == pytest.approx(math.sqrt(2 * k * math.log(1 / slack)) * epsilon + k * epsilon * (math.e**epsilon - 1))
+    expected = math.sqrt(2 * k * math.log(1 / slack)) * epsilon + k * epsilon * (math.e**epsilon - 1)
+    assert total == pytest.approx(expected)
     assert total_delta == pytest.approx(k * delta + slack)
 
 
@@ -70,8 +71,8 @@ def test_budget_refuses_an_overspend_with_a_clear_error_and_spends_nothing():
     budget.spend(0.7, label="first")
     with pytest.raises(
         BudgetExceededError,
-        match=r"query 'second' needs epsilon=0.5 but only 0.3 of the budget epsilon=1 is left \(0.7 spent on 1 query\); "
-        "it was refused and nothing was spent",
+        match=r"query 'second' needs epsilon=0.5 but only 0.3 of the budget epsilon=1 is left "
+        r"\(0.7 spent on 1 query\); it was refused and nothing was spent",
     ):
         budget.spend(0.5, label="second")
     assert budget.spent_epsilon == pytest.approx(0.7) and len(budget.ledger) == 1

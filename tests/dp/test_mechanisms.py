@@ -215,7 +215,8 @@ def test_randomized_response_estimate_is_unbiased_with_the_stated_variance_for_f
     surveys, n, epsilon, share = 4000, 500, 1.0, 0.3
     bits = np.zeros((surveys, n), dtype=int)
     bits[:, : int(share * n)] = 1  # the same 150 people with a 1 in every survey
-    estimates = randomized_response_estimate(randomized_response(bits, epsilon=epsilon, rng=SEED), epsilon=epsilon, axis=1)
+    reports = randomized_response(bits, epsilon=epsilon, rng=SEED)
+    estimates = randomized_response_estimate(reports, epsilon=epsilon, axis=1)
     variance = randomized_response_variance(n, epsilon=epsilon)
     assert variance == pytest.approx(math.exp(epsilon) / (n * math.expm1(epsilon) ** 2), rel=1e-12)
     # every report has variance p(1 - p), and each estimate is an affine map of their sum
@@ -227,7 +228,8 @@ def test_randomized_response_variance_for_people_sampled_from_a_population():
     surveys, n, epsilon, share = 4000, 500, 0.5, 0.3
     rng = np.random.default_rng(SEED)
     bits = (rng.random((surveys, n)) < share).astype(int)  # a fresh random sample in each survey
-    estimates = randomized_response_estimate(randomized_response(bits, epsilon=epsilon, rng=rng), epsilon=epsilon, axis=1)
+    reports = randomized_response(bits, epsilon=epsilon, rng=rng)
+    estimates = randomized_response_estimate(reports, epsilon=epsilon, axis=1)
     variance = randomized_response_variance(n, epsilon=epsilon, population_share=share)
     p = math.exp(epsilon) / (1 + math.exp(epsilon))
     report_share = (1 - p) + share * (2 * p - 1)  # each report is then an iid Bernoulli(λ)
@@ -273,7 +275,9 @@ def test_laplace_mechanism_satisfies_the_dp_inequality_and_half_the_noise_does_n
     assert violation <= tolerance
     # the test has power: noise calibrated for 2ε breaks ε-DP, e.g. on S = (1, inf) by
     # P(M(1) > 1) - e^ε P(M(0) > 1) = 0.5 - e · 0.5 e^{-2} = 0.32, far above the tolerance (about 0.012)
-    too_little = [laplace_mechanism(np.full(n, x), sensitivity=1, epsilon=2 * epsilon, rng=SEED + 2 + x) for x in (0, 1)]
+    too_little = [
+        laplace_mechanism(np.full(n, x), sensitivity=1, epsilon=2 * epsilon, rng=SEED + 2 + x) for x in (0, 1)
+    ]
     violation, _ = dp_violation(*too_little, edges, epsilon=epsilon)
     assert violation > tolerance
 
