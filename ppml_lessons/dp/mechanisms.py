@@ -199,6 +199,17 @@ def laplace_scale(*, sensitivity: float, epsilon: float) -> float:
 
     Used by lesson 03.
 
+    Parameters
+    ----------
+    sensitivity : float
+        L1 sensitivity of the query, in (0, inf).
+    epsilon : float
+        In (0, inf).
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> laplace_scale(sensitivity=1, epsilon=0.5)
@@ -252,6 +263,20 @@ def gaussian_exact_delta(sigma: float, *, sensitivity: float, epsilon: float) ->
     sensitivity and Φ the standard normal CDF. It decreases as σ grows. Used by
     lesson 03 to test a calibration.
 
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation of the noise, in (0, inf).
+    sensitivity : float
+        L2 sensitivity of the query, in (0, inf).
+    epsilon : float
+        In (0, inf).
+
+    Returns
+    -------
+    float
+        δ in [0, 1].
+
     Examples
     --------
     >>> sigma = gaussian_sigma(sensitivity=1, epsilon=0.5, delta=1e-5)
@@ -279,6 +304,20 @@ def gaussian_sigma(*, sensitivity: float, epsilon: float, delta: float, calibrat
       σ, valid for every ε > 0.
 
     Used by lesson 03.
+
+    Parameters
+    ----------
+    sensitivity : float
+        L2 sensitivity Δ, in (0, inf).
+    epsilon : float
+        In (0, inf); in (0, 1) for the classic calibration.
+    delta : float
+        In (0, 1).
+    calibration : {"analytic", "classic"}, default "analytic"
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -328,6 +367,24 @@ def gaussian_mechanism(
     much smaller than the L1 one the Laplace mechanism needs. For teaching
     only: floating-point noise leaks (Mironov, 2012); use OpenDP, or Opacus
     with ``secure_mode=True``. Used by lesson 03.
+
+    Parameters
+    ----------
+    value : float or array-like of float
+        The exact answer: one number or a vector.
+    sensitivity : float
+        L2 sensitivity, in (0, inf).
+    epsilon : float
+        In (0, inf).
+    delta : float
+        In (0, 1).
+    calibration : {"analytic", "classic"}, default "analytic"
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Same shape as ``value``.
 
     Examples
     --------
@@ -388,6 +445,20 @@ def private_sum(
     Clipping biases the sum whenever values fall outside the bounds; choose
     them from domain knowledge, not from the data (that would leak). Used by lesson 03.
 
+    Parameters
+    ----------
+    values : array-like of float
+        One value per person.
+    lower, upper : float
+        Clipping bounds, finite, with lower < upper.
+    epsilon : float
+        In (0, inf).
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> round(private_sum([20, 35, 120], lower=0, upper=100, epsilon=1.0, rng=0), 2)
@@ -407,6 +478,20 @@ def private_mean(
     post-processing, which costs no privacy. To first order its variance is
     (2 b_s² + m² 2 b_c²) / n² with b_s = 2 max(|lower|, |upper|)/ε, b_c = 2/ε,
     m the clipped mean and n the count. Used by lesson 03.
+
+    Parameters
+    ----------
+    values : array-like of float
+        One value per person.
+    lower, upper : float
+        Clipping bounds, finite, with lower < upper.
+    epsilon : float
+        Total ε of the mean, in (0, inf).
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    float
 
     Examples
     --------
