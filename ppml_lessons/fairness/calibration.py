@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_number, check_option
+from ..environment import make_rng
 from ._arrays import binary_labels, group_codes, probabilities
 from .uncertainty import wilson_interval
 
-__all__ = ["calibration_table", "expected_calibration_error"]
+__all__ = ["calibration_table", "expected_calibration_error", "calibrated_ece_baseline"]
 
 
 def _bin_ids(scores: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
@@ -29,6 +30,37 @@ def _bin_ids(scores: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
     else:
         edges = np.linspace(0.0, 1.0, n_bins + 1)
     return np.searchsorted(edges[1:-1], scores)  # as sklearn.calibration.calibration_curve
+
+
+def _cells(scores: np.ndarray, sensitive_features: Any, n_bins: int, strategy: str) -> tuple[np.ndarray, pd.Index]:
+    """Cell number ``group * n_bins + bin`` of every row (bins computed within each group), and the groups."""
+    if sensitive_features is None:
+        sensitive_features = pd.Series(np.full(len(scores), "everyone"), name="group")
+    codes, groups = group_codes(sensitive_features, length=len(scores))
+    cells = np.empty(len(scores), dtype=np.int64)
+    for code in range(len(groups)):
+        member = codes == code
+        cells[member] = code * n_bins + _bin_ids(scores[member], n_bins, strategy)
+    return cells, groups
+
+
+def _checked(y_score: Any, length: int, n_bins: int, strategy: str) -> tuple[np.ndarray, int]:
+    scores = probabilities("y_score", y_score, length=length)
+    n_bins = check_number("n_bins", n_bins, low=1, integer=True)
+    check_option("strategy", strategy, ["uniform", "quantile"])
+    return scores, n_bins
+
+
+def _ece(positives: np.ndarray, cells: np.ndarray, scores: np.ndarray, n_groups: int, n_bins: int) -> np.ndarray:
+    """ECE of each group; ``positives`` has shape (..., n) so many label draws are done at once."""
+    size = n_groups * n_bins
+    count = np.bincount(cells, minlength=size)
+    score_sum = np.bincount(cells, weights=scores, minlength=size)
+    flat = positives.reshape(-1, positives.shape[-1])
+    positive_sum = np.stack([np.bincount(cells, weights=row, minlength=size) for row in flat])
+    gap = np.abs(positive_sum - score_sum)  # = count * |observed_rate - mean_score|
+    per_group = gap.reshape(len(flat), n_groups, n_bins).sum(axis=-1) / count.reshape(n_groups, n_bins).sum(axis=-1)
+    return per_group.reshape(*positives.shape[:-1], n_groups)
 
 
 def calibration_table(
@@ -73,30 +105,24 @@ def calibration_table(
     {'bin': [0, 1], 'count': [2, 2], 'mean_score': [0.15, 0.8], 'observed_rate': [0.0, 1.0]}
     """
     y_true = binary_labels("y_true", y_true)
-    scores = probabilities("y_score", y_score, length=len(y_true))
-    n_bins = check_number("n_bins", n_bins, low=1, integer=True)
-    check_option("strategy", strategy, ["uniform", "quantile"])
+    scores, n_bins = _checked(y_score, len(y_true), n_bins, strategy)
     check_number("level", level, low=0, high=1, low_open=True, high_open=True)
-    if sensitive_features is None:
-        sensitive_features = pd.Series(np.full(len(y_true), "everyone"), name="group")
-    codes, groups = group_codes(sensitive_features, length=len(y_true))
-    names = list(groups.names) if groups.names[0] is not None else ["group"]
-    rows = []
-    for code, group in enumerate(groups):
-        member = codes == code
-        bins = _bin_ids(scores[member], n_bins, strategy)
-        count = np.bincount(bins, minlength=n_bins)
-        positives = np.bincount(bins, weights=y_true[member], minlength=n_bins)
-        score_sum = np.bincount(bins, weights=scores[member], minlength=n_bins)
-        key = group if isinstance(group, tuple) else (group,)
-        for b in np.flatnonzero(count):
-            rows.append((*key, int(b), int(count[b]), score_sum[b] / count[b], positives[b] / count[b], int(positives[b])))
-    table = pd.DataFrame(rows, columns=[*names, "bin", "count", "mean_score", "observed_rate", "positives"])
-    table["lower"], table["upper"] = wilson_interval(
-        table.pop("positives").to_numpy(np.int64), table["count"].to_numpy(np.int64), level=level
-    )
-    for name in names:  # keep the groups' order and dtype (e.g. categories)
+    cells, groups = _cells(scores, sensitive_features, n_bins, strategy)
+    size = len(groups) * n_bins
+    count = np.bincount(cells, minlength=size)
+    positives = np.bincount(cells, weights=y_true, minlength=size).round().astype(np.int64)
+    score_sum = np.bincount(cells, weights=scores, minlength=size)
+    used = np.flatnonzero(count)
+    names = [n if n is not None else "group" for n in groups.names]
+    keys = [g if isinstance(g, tuple) else (g,) for g in groups[used // n_bins]]
+    table = pd.DataFrame(keys, columns=names)
+    for name in names:  # keep the groups' order (e.g. the categories' order)
         table[name] = pd.Categorical(table[name], categories=list(groups.get_level_values(name).unique()))
+    table["bin"] = used % n_bins
+    table["count"] = count[used]
+    table["mean_score"] = score_sum[used] / count[used]
+    table["observed_rate"] = positives[used] / count[used]
+    table["lower"], table["upper"] = wilson_interval(positives[used], count[used], level=level)
     return table
 
 
@@ -110,11 +136,44 @@ def expected_calibration_error(
     >>> expected_calibration_error([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2).round(3).to_dict()
     {'everyone': 0.175}
     """
-    table = calibration_table(y_true, y_score, sensitive_features=sensitive_features, n_bins=n_bins, strategy=strategy)
-    names = list(table.columns[: table.columns.get_loc("bin")])
-    gap = (table["observed_rate"] - table["mean_score"]).abs() * table["count"]
-    grouped = pd.DataFrame({"gap": gap, "count": table["count"]}).groupby(
-        [table[n] for n in names], observed=True, sort=True
-    )
-    sums = grouped.sum()
-    return (sums["gap"] / sums["count"]).rename("ece")
+    y_true = binary_labels("y_true", y_true)
+    scores, n_bins = _checked(y_score, len(y_true), n_bins, strategy)
+    cells, groups = _cells(scores, sensitive_features, n_bins, strategy)
+    return pd.Series(_ece(y_true.astype(float), cells, scores, len(groups), n_bins), index=groups, name="ece")
+
+
+def calibrated_ece_baseline(
+    y_score: Any,
+    *,
+    sensitive_features: Any = None,
+    n_bins: int = 10,
+    strategy: str = "uniform",
+    n_draws: int = 200,
+    level: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+) -> pd.DataFrame:
+    """The ECE a *perfectly calibrated* model with these scores would show by chance alone.
+
+    Labels are drawn as ``Bernoulli(score)``, ``n_draws`` times, and the ECE
+    of each draw computed as in :func:`expected_calibration_error`. A small
+    group's ECE is large even for perfect scores (about ``1/sqrt(n)``), so
+    lesson 07 reads each group's ECE against this baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``mean`` and the ``level`` quantile (``upper``) of the chance ECE.
+
+    Examples
+    --------
+    >>> baseline = calibrated_ece_baseline(np.linspace(0.05, 0.95, 400), n_draws=50, rng=0)
+    >>> bool(0 < baseline.loc["everyone", "mean"] < baseline.loc["everyone", "upper"] < 0.1)
+    True
+    """
+    scores, n_bins = _checked(y_score, None, n_bins, strategy)
+    check_number("n_draws", n_draws, low=1, integer=True)
+    check_number("level", level, low=0, high=1, low_open=True, high_open=True)
+    cells, groups = _cells(scores, sensitive_features, n_bins, strategy)
+    draws = (make_rng(rng).random((n_draws, len(scores))) < scores).astype(float)
+    ece = _ece(draws, cells, scores, len(groups), n_bins)
+    return pd.DataFrame({"mean": ece.mean(axis=0), "upper": np.quantile(ece, level, axis=0)}, index=groups)

@@ -5,7 +5,11 @@ import pandas as pd
 import pytest
 from sklearn.calibration import calibration_curve
 
-from ppml_lessons.fairness.calibration import calibration_table, expected_calibration_error
+from ppml_lessons.fairness.calibration import (
+    calibrated_ece_baseline,
+    calibration_table,
+    expected_calibration_error,
+)
 
 
 def _data(seed=0, n=4000):
@@ -72,3 +76,40 @@ def test_bad_arguments_are_named(kwargs, error, match):
     arguments = {"y_true": [0, 1, 1, 0], "y_score": [0.1, 0.8, 0.6, 0.3], **kwargs}
     with pytest.raises(error, match=match):
         calibration_table(**arguments)
+
+
+def test_chance_baseline_matches_the_normal_approximation():
+    # For perfectly calibrated scores, bin b's positives minus its score sum has mean 0 and variance
+    # v_b = sum of s(1-s) over the bin, so E|gap_b| ~ sqrt(2 v_b / pi) (normal approximation, accurate
+    # for bins of hundreds of people) and E[ECE] ~ sum_b sqrt(2 v_b / pi) / n. The mean over D draws has
+    # a Monte Carlo relative error of about cv / sqrt(D), with cv = sd(ECE) / E[ECE] estimated from the
+    # draws themselves; we allow 4 of those plus 2% for the normal approximation.
+    rng = np.random.default_rng(5)
+    scores = rng.uniform(0.05, 0.95, size=6000)
+    group = pd.Series(np.where(np.arange(6000) < 4800, "large", "small"), name="g")
+    n_draws = 400
+    baseline = calibrated_ece_baseline(scores, sensitive_features=group, n_bins=5, n_draws=n_draws, rng=0)
+    for name in ["large", "small"]:
+        s = scores[(group == name).to_numpy()]
+        bins = np.searchsorted(np.linspace(0, 1, 6)[1:-1], s)
+        v = np.bincount(bins, weights=s * (1 - s), minlength=5)
+        expected = np.sum(np.sqrt(2 * v / np.pi)) / len(s)
+        draws = (np.random.default_rng(1).random((n_draws, len(s))) < s).astype(float)
+        sampled = [
+            expected_calibration_error(d.astype(int), s, n_bins=5)["everyone"] for d in draws[:100]
+        ]  # an independent estimate of the coefficient of variation
+        cv = np.std(sampled) / np.mean(sampled)
+        tolerance = 4 * cv / np.sqrt(n_draws) + 0.02
+        assert abs(baseline.loc[name, "mean"] / expected - 1) <= tolerance
+    assert baseline.loc["small", "mean"] > baseline.loc["large", "mean"]
+    assert (baseline["upper"] > baseline["mean"]).all()
+
+
+def test_chance_baseline_is_seeded_and_validated():
+    scores = np.linspace(0.1, 0.9, 100)
+    first = calibrated_ece_baseline(scores, n_draws=20, rng=3)
+    assert first.equals(calibrated_ece_baseline(scores, n_draws=20, rng=3))
+    with pytest.raises(ValueError, match="n_draws"):
+        calibrated_ece_baseline(scores, n_draws=0)
+    with pytest.raises(ValueError, match="y_score"):
+        calibrated_ece_baseline(scores + 0.5)
