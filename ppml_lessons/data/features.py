@@ -1,4 +1,4 @@
-"""Adult as model inputs: one-hot encoding and scaling, with the option to drop columns (lessons 07-09).
+"""Adult as model inputs (one-hot encoding and scaling, optional dropped columns), and COMPAS's decisions (lessons 07-09).
 
 Lessons 07, 08 and 09 share one model and one split: Adult's original
 train/test split, every numeric column standardized, every categorical column
@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .._validation import check_type
-from .tabular import ADULT_COLUMNS
+from .tabular import ADULT_COLUMNS, load_compas
 
 __all__ = [
     "ADULT_TARGET",
@@ -32,6 +32,8 @@ __all__ = [
     "adult_preprocessor",
     "adult_logistic_regression",
     "encode_adult",
+    "COMPAS_HIGH_RISK_DECILE",
+    "compas_decisions",
 ]
 
 ADULT_TARGET = "income_over_50k"
@@ -151,3 +153,40 @@ def encode_adult(train: pd.DataFrame, test: pd.DataFrame, *, drop: Sequence[str]
         y_test=test[ADULT_TARGET].to_numpy(np.int64),
         feature_names=[str(n) for n in preprocessor.get_feature_names_out()],
     )
+
+
+#: ProPublica's cut: a COMPAS decile score of 5 or more ("Medium" or "High") counts as high risk.
+COMPAS_HIGH_RISK_DECILE = 5
+
+
+def compas_decisions(*, races: Sequence[str] | None = None) -> pd.DataFrame:
+    """COMPAS (ProPublica's filter) with the decision ``high_risk`` = 1 when ``decile_score >= 5``.
+
+    That is how ProPublica turned the scores into a yes/no decision ("Medium"
+    or "High" risk), so that error rates can be compared (lesson 07).
+
+    Parameters
+    ----------
+    races : list or tuple of str, optional
+        Keep only these values of ``race`` (unused categories are removed,
+        so group reports see no empty group). All rows by default.
+
+    Examples
+    --------
+    >>> compas = compas_decisions(races=["African-American", "Caucasian"])
+    >>> len(compas), list(compas["race"].cat.categories)
+    (5278, ['African-American', 'Caucasian'])
+    >>> bool(((compas["score_text"] != "Low") == (compas["high_risk"] == 1)).all())
+    True
+    """
+    frame = load_compas()
+    if races is not None:
+        check_type("races", races, (list, tuple), "a list or tuple of race names")
+        known = list(frame["race"].cat.categories)
+        for race in races:
+            if race not in known:
+                raise ValueError(f"races must hold values of COMPAS's race column ({', '.join(known)}); got {race!r}")
+        frame = frame[frame["race"].isin(races)].reset_index(drop=True)
+        frame["race"] = frame["race"].cat.remove_unused_categories()
+    frame["high_risk"] = (frame["decile_score"] >= COMPAS_HIGH_RISK_DECILE).astype(np.int64)
+    return frame

@@ -11,6 +11,7 @@ from ppml_lessons.data.features import (
     ADULT_TARGET,
     adult_logistic_regression,
     adult_preprocessor,
+    compas_decisions,
     encode_adult,
 )
 
@@ -80,3 +81,16 @@ def test_encode_rejects_a_frame_without_the_columns(adult):
     train, test = adult
     with pytest.raises(ValueError, match="test must have Adult's columns"):
         encode_adult(train, test.drop(columns="sex"))
+
+
+def test_compas_decisions_follow_propublica_cut():
+    compas = compas_decisions()
+    assert len(compas) == 6172
+    assert (compas["high_risk"] == (compas["decile_score"] >= 5)).all()
+    assert (compas.loc[compas["high_risk"] == 1, "score_text"].isin(["Medium", "High"])).all()
+    two = compas_decisions(races=("African-American", "Caucasian"))
+    assert two["race"].value_counts().to_dict() == {"African-American": 3175, "Caucasian": 2103}
+    with pytest.raises(ValueError, match="races"):
+        compas_decisions(races=["Martian"])
+    with pytest.raises(TypeError, match="races"):
+        compas_decisions(races="Caucasian")
