@@ -149,8 +149,8 @@ def encode_adult(train: pd.DataFrame, test: pd.DataFrame, *, drop: Sequence[str]
     return EncodedSplit(
         x_train=dense(train),
         x_test=dense(test),
-        y_train=train[ADULT_TARGET].to_numpy(np.int64),
-        y_test=test[ADULT_TARGET].to_numpy(np.int64),
+        y_train=np.array(train[ADULT_TARGET], dtype=np.int64),  # a writable copy (torch.from_numpy needs one)
+        y_test=np.array(test[ADULT_TARGET], dtype=np.int64),
         feature_names=[str(n) for n in preprocessor.get_feature_names_out()],
     )
 

@@ -103,12 +103,17 @@ def group_metric_bars(
             upper = pd.Series(intervals.upper[metric].to_numpy(), index=labels)
         bar_chart(values, lower=lower, upper=upper, ax=ax, reference=float(report.overall[metric]) if is_rate else None)
         ax.set_title(LABELS.get(spec, metric) if isinstance(spec, str) else metric, fontsize=10)
-        if is_rate and isinstance(spec, str):
-            ax.set_xlim(0, 1.02)
+        if is_rate:
+            ax.set_xlim(left=0)
+        else:
+            ax.set_xscale("log")
+            ax.set_title(f"{ax.get_title()} (log scale)", fontsize=10)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
-    note = " Whiskers: {:.0%} bootstrap intervals.".format(intervals.level) if intervals is not None else ""
-    fig.suptitle(f"{title}{' ' if title else ''}(dashed: everyone){note}", fontsize=10)
+    parts = [title, "Dashed line: everyone."]
+    if intervals is not None:
+        parts.append(f"Whiskers: {intervals.level:.0%} bootstrap intervals.")
+    fig.suptitle(" ".join(p for p in parts if p), fontsize=10)
     fig.tight_layout()
     return fig
 

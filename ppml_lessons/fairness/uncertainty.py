@@ -60,10 +60,37 @@ class GroupIntervals:
     def difference(self, method: str = "between_groups") -> pd.DataFrame:
         """Bootstrap interval of :meth:`GroupReport.difference`: columns ``lower``, ``upper``, one row per metric.
 
-        The largest-minus-smallest gap is biased upwards when groups are small
-        and close (the maximum of noisy values): read it with that in mind.
+        The gap is unsigned (largest minus smallest), so its interval never
+        goes below 0, and it is biased upwards when groups are small and close
+        (the maximum of noisy values). To compare two groups, use
+        :meth:`contrast`, which keeps the sign.
         """
         return self._interval(aggregate_difference(self.replicates, self.overall_replicates, method))
+
+    def contrast(self, metric: str, first: object, second: object) -> tuple[float, float]:
+        """Interval of the signed gap ``by_group[metric][first] - by_group[metric][second]``.
+
+        Examples
+        --------
+        >>> report = GroupReport(metrics=["accuracy"], y_true=[1, 0] * 100, y_pred=[1, 0] * 50 + [1, 1] * 50,
+        ...                      sensitive_features=["a"] * 100 + ["b"] * 100)
+        >>> low, high = bootstrap_intervals(report, n_boot=500, rng=0).contrast("accuracy", "a", "b")
+        >>> bool(0.35 < low < 0.5 < high < 0.65)
+        True
+        """
+        columns, groups = list(self.lower.columns), list(self.lower.index)
+        if metric not in columns:
+            raise ValueError(f"metric must be one of the report's metrics {columns}; got {metric!r}")
+        for name, group in (("first", first), ("second", second)):
+            if group not in groups:
+                raise ValueError(f"{name} must be one of the groups {groups}; got {group!r}")
+        j = columns.index(metric)
+        gaps = self.replicates[:, groups.index(first), j] - self.replicates[:, groups.index(second), j]
+        tail = (1 - self.level) / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = np.nanquantile(gaps, [tail, 1 - tail])
+        return float(low), float(high)
 
     def ratio(self, method: str = "between_groups") -> pd.DataFrame:
         """Bootstrap interval of :meth:`GroupReport.ratio`: columns ``lower``, ``upper``, one row per metric."""

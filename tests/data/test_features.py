@@ -46,6 +46,8 @@ def test_every_categorical_column_is_one_hot(adult, encoded):
     assert encoded.x_test.shape == (len(test), encoded.x_train.shape[1]) == (len(test), len(encoded.feature_names))
     assert encoded.y_train.tolist() == train[ADULT_TARGET].tolist()
     assert not any("income" in name for name in encoded.feature_names)
+    for array in (encoded.x_train, encoded.x_test, encoded.y_train, encoded.y_test):
+        assert array.flags.writeable  # torch.from_numpy warns on read-only arrays
 
 
 def test_drop_removes_the_sensitive_columns(adult):

@@ -38,6 +38,7 @@ def test_group_metric_bars_draws_one_panel_per_metric_with_intervals(report):
     assert visible[0].get_yticklabels()[0].get_text() == "F & x"
     assert tpr_axis.get_title() == "true positive rate"
     assert "90%" not in fig._suptitle.get_text() and "95%" in fig._suptitle.get_text()
+    assert visible[0].get_xscale() == "log" and tpr_axis.get_xlim()[0] == 0
 
 
 def test_group_label_joins_intersections():

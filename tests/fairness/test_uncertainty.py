@@ -53,6 +53,10 @@ def test_replicates_have_the_binomial_spread():
     assert (intervals.undefined.to_numpy() == 0).all()
 
 
+def _holds(interval, value):
+    return interval[0] <= value <= interval[1]
+
+
 def test_coverage_matches_the_level_on_a_known_answer():
     # Draw R data sets from the known distribution above and count how often each 90% interval holds
     # the true value. That count is Binomial(R, c) with c the true coverage; for a correct bootstrap c is
@@ -61,7 +65,7 @@ def test_coverage_matches_the_level_on_a_known_answer():
     # intervals 25% too narrow (coverage ~0.78) or too wide (~0.96) fail.
     level, repetitions = 0.9, 500
     rng = np.random.default_rng(2024)
-    hits = np.zeros(4)
+    hits = np.zeros(5)
     for _ in range(repetitions):
         intervals = bootstrap_intervals(_sample(rng), n_boot=500, level=level, rng=rng)
         gap = intervals.difference()
@@ -72,6 +76,7 @@ def test_coverage_matches_the_level_on_a_known_answer():
             gap.loc["selection_rate", "lower"] <= TRUE_SELECTION["A"] - TRUE_SELECTION["B"]
             <= gap.loc["selection_rate", "upper"],
             gap.loc["tpr", "lower"] <= TRUE_TPR["A"] - TRUE_TPR["B"] <= gap.loc["tpr", "upper"],
+            _holds(intervals.contrast("tpr", "B", "A"), TRUE_TPR["B"] - TRUE_TPR["A"]),
         ]
     tolerance = 4 * np.sqrt(level * (1 - level) / repetitions)
     np.testing.assert_array_less(np.abs(hits / repetitions - level), tolerance)
@@ -117,6 +122,8 @@ def test_wilson_interval_is_vectorized():
             "report must use built-in metrics",
         ),
         (lambda r: bootstrap_intervals(r).difference("pairwise"), ValueError, "method"),
+        (lambda r: bootstrap_intervals(r).contrast("tpr", "a", "b"), ValueError, "metric"),
+        (lambda r: bootstrap_intervals(r).contrast("accuracy", "a", "z"), ValueError, "second"),
         (lambda r: wilson_interval(3, 0), ValueError, "trials"),
         (lambda r: wilson_interval(11, 10), ValueError, "successes"),
         (lambda r: wilson_interval(0.5, 10), TypeError, "successes"),
