@@ -1,4 +1,4 @@
-"""Adult as model inputs (one-hot encoding and scaling, optional dropped columns), and COMPAS's decisions (lessons 07-09).
+"""Model inputs shared by lessons 07-09: Adult encoded (scaling, one-hot, optional dropped columns), COMPAS's decisions.
 
 Lessons 07, 08 and 09 share one model and one split: Adult's original
 train/test split, every numeric column standardized, every categorical column

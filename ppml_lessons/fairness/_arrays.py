@@ -97,7 +97,9 @@ def probabilities(name: str, values: Any, *, length: int | None = None, length_o
             f"the first at position {int(np.flatnonzero(missing)[0])}"
         )
     if array.min() < 0 or array.max() > 1:
-        raise ValueError(f"{name} must hold probabilities in [0, 1]; got values from {array.min()!r} to {array.max()!r}")
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1]; got values from {array.min()!r} to {array.max()!r}"
+        )
     return array
 
 

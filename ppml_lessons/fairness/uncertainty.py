@@ -19,7 +19,8 @@ from scipy import stats
 
 from .._validation import check_number, check_type
 from ..environment import make_rng
-from .metrics import GroupReport, aggregate_difference, aggregate_ratio, metric_from_counts
+from .counts import aggregate_difference, aggregate_ratio, metric_from_counts
+from .metrics import GroupReport
 
 __all__ = ["GroupIntervals", "bootstrap_intervals", "wilson_interval"]
 

@@ -121,7 +121,10 @@ def test_disparate_impact_and_the_four_fifths_rule(data):
 def test_callable_metrics_and_dict_names(data):
     y_true, y_pred, features = data
     report = GroupReport(
-        metrics={"recall": skm.recall_score, "tpr": "tpr"}, y_true=y_true, y_pred=y_pred, sensitive_features=features["g"]
+        metrics={"recall": skm.recall_score, "tpr": "tpr"},
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=features["g"],
     )
     np.testing.assert_allclose(report.by_group["recall"], report.by_group["tpr"], atol=TOL)
     assert list(report.by_group.columns) == ["recall", "tpr"]

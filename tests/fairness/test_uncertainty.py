@@ -116,7 +116,12 @@ def test_wilson_interval_is_vectorized():
         (lambda r: bootstrap_intervals("report"), TypeError, "report"),
         (
             lambda r: bootstrap_intervals(
-                GroupReport(metrics={"share": lambda t, p: p.mean()}, y_true=[0, 1], y_pred=[1, 1], sensitive_features=["a", "a"])
+                GroupReport(
+                    metrics={"share": lambda t, p: p.mean()},
+                    y_true=[0, 1],
+                    y_pred=[1, 1],
+                    sensitive_features=["a", "a"],
+                )
             ),
             ValueError,
             "report must use built-in metrics",
@@ -131,6 +136,8 @@ def test_wilson_interval_is_vectorized():
     ],
 )
 def test_bad_arguments_are_named(call, error, match):
-    report = GroupReport(metrics=["accuracy"], y_true=[0, 1, 1, 0], y_pred=[0, 1, 0, 0], sensitive_features=list("aabb"))
+    report = GroupReport(
+        metrics=["accuracy"], y_true=[0, 1, 1, 0], y_pred=[0, 1, 0, 0], sensitive_features=list("aabb")
+    )
     with pytest.raises(error, match=match):
         call(report)
