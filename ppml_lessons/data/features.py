@@ -103,7 +103,10 @@ def adult_logistic_regression(*, drop: Sequence[str] = ()) -> Pipeline:
 
 @dataclass(frozen=True)
 class EncodedSplit:
-    """Dense model inputs for torch: ``x_*`` float32 arrays, ``y_*`` int64 labels."""
+    """Dense model inputs for torch: ``x_*`` float32 arrays, ``y_*`` int64 labels.
+
+    Returned by :func:`encode_adult` (lessons 07-09).
+    """
 
     x_train: np.ndarray
     x_test: np.ndarray

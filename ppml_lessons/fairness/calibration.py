@@ -74,6 +74,8 @@ def calibration_table(
 ) -> pd.DataFrame:
     """Observed positive rate against mean score, per score bin and per group.
 
+    Lesson 07 draws reliability diagrams from it.
+
     Parameters
     ----------
     y_true : array-like of 0/1
@@ -130,6 +132,8 @@ def expected_calibration_error(
     y_true: Any, y_score: Any, *, sensitive_features: Any = None, n_bins: int = 10, strategy: str = "uniform"
 ) -> pd.Series:
     """Expected calibration error per group: the count-weighted mean of ``|observed_rate - mean_score|`` over bins.
+
+    Lesson 07 compares it with :func:`calibrated_ece_baseline`.
 
     Examples
     --------

@@ -32,6 +32,8 @@ METRICS: dict[str, str] = {
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Counts ``(tn, fp, fn, tp)`` of each group, shape ``(n_groups, 4)``, from validated 0/1 arrays.
 
+    Used by :class:`~.metrics.GroupReport` and the bootstrap (lesson 07).
+
     Examples
     --------
     >>> confusion_counts(np.array([0, 1, 1]), np.array([0, 1, 0]), np.array([0, 0, 1]), 2).tolist()
@@ -49,6 +51,8 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def metric_from_counts(name: str, counts: np.ndarray) -> np.ndarray:
     """A built-in metric computed from confusion counts whose last axis is ``(tn, fp, fn, tp)``.
+
+    Used by :class:`~.metrics.GroupReport` and the bootstrap (lesson 07).
 
     Works on any leading shape, e.g. ``(groups, 4)`` or ``(replicates, groups, 4)``
     in the bootstrap. Undefined values (0/0) are ``NaN``.
@@ -84,6 +88,8 @@ def _quiet(function, values: np.ndarray, axis: int) -> np.ndarray:
 def aggregate_difference(by_group: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
     """Largest gap per metric (see :meth:`GroupReport.difference`), skipping NaN.
 
+    Used by :class:`~.metrics.GroupReport` and the bootstrap (lesson 07).
+
     ``by_group`` has shape ``(..., groups, metrics)`` and ``overall`` shape
     ``(..., metrics)``, so the bootstrap aggregates all its replicates at once.
 
@@ -101,6 +107,8 @@ def aggregate_difference(by_group: np.ndarray, overall: np.ndarray, method: str)
 
 def aggregate_ratio(by_group: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
     """Smallest ratio per metric, always <= 1 (see :meth:`GroupReport.ratio`), skipping NaN.
+
+    Used by :class:`~.metrics.GroupReport` and the bootstrap (lesson 07).
 
     Examples
     --------

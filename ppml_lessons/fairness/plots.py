@@ -35,6 +35,8 @@ LABELS = {
 def group_label(group: Any) -> str:
     """A group's label for a figure: intersections joined with " & ".
 
+    Used by the figures and tables of lesson 07.
+
     Examples
     --------
     >>> group_label(("Female", "Black"))

@@ -29,6 +29,8 @@ __all__ = ["GroupIntervals", "bootstrap_intervals", "wilson_interval"]
 class GroupIntervals:
     """Percentile bootstrap intervals of a :class:`~.metrics.GroupReport`.
 
+    Returned by :func:`bootstrap_intervals` (lesson 07).
+
     Attributes
     ----------
     level : float
