@@ -2,7 +2,7 @@
 
 For any binary classifier and any group with base rate ``p = P(Y=1)``,
 precision (PPV), false negative rate (FNR) and false positive rate (FPR) are
-tied by (Chouldechova, 2017, eq. 2.6)::
+tied by (Chouldechova, 2017)::
 
     FPR = p / (1 - p) * (1 - PPV) / PPV * (1 - FNR)
 
