@@ -18,7 +18,7 @@ def data():
 def test_linear_model_matches_shap_exact_and_linear_explainers(data):
     x, y = data
     model = LogisticRegression().fit(x, y)
-    background, instances = x[:40], x[200:206]
+    background, instances = x[:20], x[200:203]
     ours = exact_shapley_values(model.decision_function, instances, background=background)
     masker = shap.maskers.Independent(background, max_samples=len(background))
     exact = shap.explainers.Exact(model.decision_function, masker)(instances)
