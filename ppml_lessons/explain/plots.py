@@ -20,7 +20,8 @@ def attribution_overlay(
     """Each image in grey (top row) and its attribution map over it (bottom row, red = towards the class).
 
     The colour scale is symmetric and shared by all maps, so strengths compare
-    across images.
+    across images; it ends at the 99th percentile of ``|attributions|`` so that a
+    few extreme pixels do not wash out the rest (stronger pixels saturate).
 
     Parameters
     ----------
@@ -45,12 +46,12 @@ def attribution_overlay(
         raise ValueError(f"titles must have one entry per image ({len(imgs)}); got {len(titles)}")
     n = len(imgs)
     fig, axes = plt.subplots(2, n, figsize=(size * n + 0.8, size * 2.1), squeeze=False)
-    limit = float(np.abs(maps).max()) or 1.0
+    limit = float(np.percentile(np.abs(maps), 99)) or float(np.abs(maps).max()) or 1.0
     shown = None
     for k in range(n):
         axes[0, k].imshow(imgs[k], cmap="gray_r")
-        axes[1, k].imshow(imgs[k], cmap="gray_r", alpha=0.35)
-        shown = axes[1, k].imshow(maps[k], cmap="bwr", vmin=-limit, vmax=limit, alpha=0.8)
+        axes[1, k].imshow(imgs[k], cmap="gray_r", alpha=0.25)
+        shown = axes[1, k].imshow(maps[k], cmap="bwr", vmin=-limit, vmax=limit, alpha=0.85)
         if titles is not None:
             axes[0, k].set_title(titles[k], fontsize=9)
         for ax in axes[:, k]:
