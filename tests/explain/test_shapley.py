@@ -15,6 +15,7 @@ def data():
     return x, y
 
 
+@pytest.mark.slow  # shap's Exact explainer compiles its numba code on first use (about 20 s)
 def test_linear_model_matches_shap_exact_and_linear_explainers(data):
     x, y = data
     model = LogisticRegression().fit(x, y)
