@@ -77,6 +77,8 @@ class EqualizedOddsPostprocessor:
     ----------
     operating_point_ : tuple of float
         The shared (FPR, TPR) on the data it was fitted on.
+    hulls_ : dict
+        Group -> its ROC hull as a DataFrame (``fpr``, ``tpr``, ``threshold``), for plots.
     rules_ : pandas.DataFrame
         Per group: the two thresholds mixed (``threshold_low``, ``threshold_high``),
         the probability of using the lower one (``p_low``), the probability of
@@ -124,6 +126,7 @@ class EqualizedOddsPostprocessor:
         for group, hull in zip(groups, hulls):
             rows.append({"group": group, **self._rule(hull, x, y)})
         self.groups_ = groups
+        self.hulls_ = {group: pd.DataFrame(dict(zip(["fpr", "tpr", "threshold"], hull))) for group, hull in zip(groups, hulls)}
         self.operating_point_ = (x, y)
         self.rules_ = pd.DataFrame(rows).set_index("group")
         return self
