@@ -29,7 +29,7 @@ from .._validation import check_number
 from ..environment import make_rng
 from ._arrays import as_1d, binary_labels, group_codes
 from .penalty import fairness_penalty, fit_with_fairness_penalty
-from .postprocessing import EqualizedOddsPostprocessor, group_rates
+from .postprocessing import EqualizedOddsPostprocessor, ScoreColumn, expected_disparities, group_rates
 
 __all__ = [
     "reweighing_weights",
@@ -39,7 +39,9 @@ __all__ = [
     "fairness_penalty",
     "fit_with_fairness_penalty",
     "EqualizedOddsPostprocessor",
+    "ScoreColumn",
     "group_rates",
+    "expected_disparities",
 ]
 
 

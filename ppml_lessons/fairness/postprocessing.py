@@ -29,13 +29,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_curve
 
 from .._validation import check_number
 from ..environment import make_rng
 from ._arrays import binary_labels, group_codes, probabilities
 
-__all__ = ["EqualizedOddsPostprocessor", "group_rates", "expected_disparities"]
+__all__ = ["EqualizedOddsPostprocessor", "ScoreColumn", "group_rates", "expected_disparities"]
 
 
 def _scores(name: str, values: Any, length: int | None = None) -> np.ndarray:
@@ -224,3 +225,26 @@ def expected_disparities(y_true: Any, p_positive: Any, *, sensitive_features: An
     rates = group_rates(y_true, p_positive, sensitive_features=sensitive_features)
     spread = rates.max() - rates.min()
     return {"dpd": float(spread["selection_rate"]), "eod": float(max(spread["tpr"], spread["fpr"]))}
+
+
+class ScoreColumn(ClassifierMixin, BaseEstimator):
+    """A stand-in "model" whose prediction is its input's first column: it hands precomputed scores to fairlearn.
+
+    Lesson 08 fits fairlearn's ``ThresholdOptimizer(estimator=ScoreColumn(), prefit=True,
+    predict_method="predict")`` on ``scores[:, None]``, so that the library and
+    :class:`EqualizedOddsPostprocessor` post-process exactly the same scores.
+
+    Examples
+    --------
+    >>> ScoreColumn().fit(None, None).predict(np.array([[0.2], [0.9]])).tolist()
+    [0.2, 0.9]
+    """
+
+    def fit(self, x: Any, y: Any) -> ScoreColumn:
+        """Nothing to learn; marks the stand-in as fitted."""
+        self.fitted_ = True
+        return self
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The first column of ``x``."""
+        return np.asarray(x, dtype=np.float64)[:, 0]

@@ -3,23 +3,16 @@ from functools import lru_cache
 import numpy as np
 import pytest
 from fairlearn.postprocessing import ThresholdOptimizer
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ppml_lessons.data import load_adult
 from ppml_lessons.data.features import ADULT_TARGET, adult_logistic_regression
 from ppml_lessons.fairness.metrics import GroupReport
-from ppml_lessons.fairness.postprocessing import EqualizedOddsPostprocessor, expected_disparities, group_rates
-
-
-class _ScoreColumn(ClassifierMixin, BaseEstimator):
-    """A 'model' whose score is its only input column: lets ThresholdOptimizer see exactly our scores."""
-
-    def fit(self, x, y):
-        self.fitted_ = True
-        return self
-
-    def predict(self, x):
-        return np.asarray(x)[:, 0]
+from ppml_lessons.fairness.postprocessing import (
+    EqualizedOddsPostprocessor,
+    ScoreColumn,
+    expected_disparities,
+    group_rates,
+)
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +61,7 @@ def test_agrees_with_fairlearn_threshold_optimizer_on_adult():
     s_train, y_train, g_train, s_test, y_test, g_test = _adult_scores()
     ours = EqualizedOddsPostprocessor().fit(s_train, y_train, sensitive_features=g_train)
     theirs = ThresholdOptimizer(
-        estimator=_ScoreColumn().fit(None, None), constraints="equalized_odds", prefit=True, predict_method="predict"
+        estimator=ScoreColumn().fit(None, None), constraints="equalized_odds", prefit=True, predict_method="predict"
     ).fit(s_train[:, None], y_train, sensitive_features=g_train)
     for score, y, group in ((s_train, y_train, g_train), (s_test, y_test, g_test)):
         p_ours = ours.predict_proba(score, sensitive_features=group)
