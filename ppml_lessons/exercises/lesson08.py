@@ -12,21 +12,12 @@ import pandas as pd
 from ..data import load_adult
 from ..data.features import ADULT_TARGET, adult_logistic_regression
 from .core import Exercise, Incorrect
+from .lesson07 import _number  # "`name` should be one number", shared with lesson 07
 
 __all__ = ["q1", "q2", "q3", "ReweighingByHand", "EqualOpportunityThreshold", "OversamplingCount"]
 
 #: The small table of q1: people by sex and label (1 = income over $50K).
 TOY_COUNTS = pd.DataFrame({"label 0": [80, 90], "label 1": [20, 60]}, index=pd.Index(["Female", "Male"], name="sex"))
-
-
-def _number(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should be one number; got {type(value).__name__}") from None
-    if np.isnan(number):
-        raise Incorrect(f"`{name}` is NaN; check for a division by zero")
-    return number
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +56,8 @@ class ReweighingByHand(Exercise):
         counts = TOY_COUNTS.to_numpy().astype(float)
         n = counts.sum()
         expected = np.outer(counts.sum(1), counts.sum(0)) / n / counts  # rows Female, Male; columns label 0, 1
-        values = {"w_female_pos": _number("w_female_pos", w_female_pos), "w_male_pos": _number("w_male_pos", w_male_pos)}
+        values = {name: _number(name, value) for name, value in (("w_female_pos", w_female_pos),
+                                                                   ("w_male_pos", w_male_pos))}
         for name, row in (("w_female_pos", 0), ("w_male_pos", 1)):
             value = values[name]
             if abs(value - 1 / expected[row, 1]) < 1e-3 and abs(expected[row, 1] - 1) > 1e-3:

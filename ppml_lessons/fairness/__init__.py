@@ -9,7 +9,8 @@
 - :mod:`.plots`: the lesson's figures (per-group bars with intervals, reliability diagrams);
 - :mod:`.mitigation` (lesson 08): reweighing, oversampling and SMOTE by (group, label) cell, and
   the entry point to :mod:`.penalty` (a fairness penalty in a torch training loss) and
-  :mod:`.postprocessing` (equalized-odds thresholds, Hardt et al. 2016).
+  :mod:`.postprocessing` (equalized-odds thresholds, Hardt et al. 2016);
+- :mod:`.tradeoff` (lesson 08): accuracy against DPD and EOD for several methods, as a table and a figure.
 
 Import from the submodules, e.g. ``from ppml_lessons.fairness.metrics import GroupReport``.
 """

@@ -57,14 +57,16 @@ def fairness_penalty(
     >>> p = torch.tensor([0.9, 0.7, 0.2, 0.4])
     >>> round(float(fairness_penalty(p, torch.tensor([0, 0, 1, 1]))), 3)
     0.5
-    >>> round(float(fairness_penalty(p, torch.tensor([0, 0, 1, 1]), torch.tensor([1, 0, 1, 0]), kind="equalized_odds")), 3)
+    >>> groups, y = torch.tensor([0, 0, 1, 1]), torch.tensor([1, 0, 1, 0])
+    >>> round(float(fairness_penalty(p, groups, y, kind="equalized_odds")), 3)
     0.7
     """
     check_type("p_positive", p_positive, torch.Tensor, "a torch.Tensor of probabilities")
     check_type("groups", groups, torch.Tensor, "a torch.Tensor of group codes")
     check_option("kind", kind, PENALTIES)
     if p_positive.ndim != 1 or groups.shape != p_positive.shape:
-        raise ValueError(f"groups must have the shape of p_positive {tuple(p_positive.shape)}; got {tuple(groups.shape)}")
+        shape = tuple(p_positive.shape)
+        raise ValueError(f"groups must have the shape of p_positive {shape}; got {tuple(groups.shape)}")
     if kind == "demographic_parity":
         return _gap(p_positive, groups)
     if y is None:
@@ -141,7 +143,9 @@ def fit_with_fairness_penalty(
         raise ValueError(f"x must be a 2-D array (rows, features); got shape {tuple(inputs.shape)}")
     for name, values in (("y", labels), ("groups", codes)):
         if values.shape != (len(inputs),):
-            raise ValueError(f"{name} must have one value per row of x ({len(inputs)}); got shape {tuple(values.shape)}")
+            raise ValueError(
+                f"{name} must have one value per row of x ({len(inputs)}); got shape {tuple(values.shape)}"
+            )
     if not bool(((labels == 0) | (labels == 1)).all()):
         raise ValueError("y must hold binary labels 0/1; got other values")
     device = device or get_device()

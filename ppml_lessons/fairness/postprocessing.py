@@ -111,7 +111,8 @@ class EqualizedOddsPostprocessor:
             member = codes == g
             if labels[member].min() == labels[member].max():
                 raise ValueError(
-                    f"y_true must hold both labels in every group; got only label {labels[member][0]} in group {group!r}"
+                    f"y_true must hold both labels in every group; "
+                    f"got only label {labels[member][0]} in group {group!r}"
                 )
             fpr, tpr, thresholds = roc_curve(labels[member], scores[member], drop_intermediate=False)
             thresholds = thresholds.copy()
@@ -127,7 +128,9 @@ class EqualizedOddsPostprocessor:
         for group, hull in zip(groups, hulls):
             rows.append({"group": group, **self._rule(hull, x, y)})
         self.groups_ = groups
-        self.hulls_ = {group: pd.DataFrame(dict(zip(["fpr", "tpr", "threshold"], hull))) for group, hull in zip(groups, hulls)}
+        self.hulls_ = {
+            group: pd.DataFrame(dict(zip(["fpr", "tpr", "threshold"], hull))) for group, hull in zip(groups, hulls)
+        }
         self.operating_point_ = (x, y)
         self.rules_ = pd.DataFrame(rows).set_index("group")
         return self
@@ -164,7 +167,7 @@ class EqualizedOddsPostprocessor:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "rules_"):
-            raise RuntimeError("this EqualizedOddsPostprocessor is not fitted yet; call fit(y_score, y_true, ...) first")
+            raise RuntimeError("this EqualizedOddsPostprocessor is not fitted yet; call fit(y_score, y_true, ...)")
 
     def predict_proba(self, y_score: Any, *, sensitive_features: Any) -> np.ndarray:
         """The probability that each row gets a "yes" (label 1) under its group's randomized rule."""
@@ -173,13 +176,16 @@ class EqualizedOddsPostprocessor:
         codes, groups = group_codes(sensitive_features, length=len(scores), length_of="y_score")
         unknown = [g for g in groups if g not in self.rules_.index]
         if unknown:
-            raise ValueError(f"sensitive_features must hold groups seen in fit ({list(self.rules_.index)}); got {unknown}")
+            seen = list(self.rules_.index)
+            raise ValueError(f"sensitive_features must hold groups seen in fit ({seen}); got {unknown}")
         rules = self.rules_.loc[list(groups)].to_numpy()[codes]
         t_low, t_high, p_low, q, fpr = (rules[:, i].astype(float) for i in range(5))
         follow = p_low * (scores >= t_low) + (1 - p_low) * (scores >= t_high)
         return q * follow + (1 - q) * fpr
 
-    def predict(self, y_score: Any, *, sensitive_features: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
+    def predict(
+        self, y_score: Any, *, sensitive_features: Any, rng: np.random.Generator | int | None = None
+    ) -> np.ndarray:
         """Decisions 0/1: each row says "yes" with its :meth:`predict_proba` probability (seeded coin flips)."""
         proba = self.predict_proba(y_score, sensitive_features=sensitive_features)
         return (make_rng(rng).random(len(proba)) < proba).astype(np.int64)
@@ -194,8 +200,8 @@ def group_rates(y_true: Any, p_positive: Any, *, sensitive_features: Any) -> pd.
 
     Examples
     --------
-    >>> group_rates([1, 0, 1, 0], [0.5, 0.5, 1.0, 0.0], sensitive_features=list("aabb")).to_string()
-    '       selection_rate  tpr  fpr\\ngroup                          \\na                 0.5  0.5  0.5\\nb                 0.5  1.0  0.0'
+    >>> group_rates([1, 0, 1, 0], [0.5, 0.5, 1.0, 0.0], sensitive_features=list("aabb")).to_dict("index")
+    {'a': {'selection_rate': 0.5, 'tpr': 0.5, 'fpr': 0.5}, 'b': {'selection_rate': 0.5, 'tpr': 1.0, 'fpr': 0.0}}
     """
     labels = binary_labels("y_true", y_true)
     proba = probabilities("p_positive", p_positive, length=len(labels))

@@ -88,7 +88,9 @@ def plot_tradeoff(
         for (name, path), color in zip((paths or {}).items(), ("0.6", "0.3")):
             ax.plot(path[column], path["accuracy"], "-o", color=color, markersize=3, lw=1, label=name, zorder=1)
         for i, (name, row) in enumerate(table.iterrows()):
-            ax.scatter(row[column], row["accuracy"], s=60, color=colors[i % 20], edgecolor="black", zorder=2, label=name)
+            ax.scatter(
+                row[column], row["accuracy"], s=60, color=colors[i % 20], edgecolor="black", zorder=2, label=name
+            )
         ax.set_xlabel(label)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
