@@ -6,7 +6,11 @@
 - :mod:`.uncertainty`: seeded bootstrap and Wilson confidence intervals for per-group metrics;
 - :mod:`.calibration`: reliability tables and expected calibration error by group;
 - :mod:`.impossibility`: Chouldechova's identity linking base rate, PPV, FNR and FPR;
-- :mod:`.plots`: the lesson's figures (per-group bars with intervals, reliability diagrams).
+- :mod:`.plots`: the lesson's figures (per-group bars with intervals, reliability diagrams);
+- :mod:`.mitigation` (lesson 08): reweighing, oversampling and SMOTE by (group, label) cell, and
+  the entry point to :mod:`.penalty` (a fairness penalty in a torch training loss) and
+  :mod:`.postprocessing` (equalized-odds thresholds, Hardt et al. 2016);
+- :mod:`.tradeoff` (lesson 08): accuracy against DPD and EOD for several methods, as a table and a figure.
 
 Import from the submodules, e.g. ``from ppml_lessons.fairness.metrics import GroupReport``.
 """

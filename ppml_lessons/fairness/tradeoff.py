@@ -1,0 +1,99 @@
+"""Accuracy against disparity for several mitigation methods on one test split (lesson 08).
+
+:func:`tradeoff_table` measures every method's decisions with the lesson-07
+metrics (accuracy, demographic parity difference, equalized odds difference);
+:func:`plot_tradeoff` draws the two trade-off panels from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from .._validation import check_type
+from .metrics import accuracy, demographic_parity_difference, equalized_odds_difference
+
+__all__ = ["tradeoff_table", "plot_tradeoff"]
+
+
+def tradeoff_table(y_true: Any, decisions: Mapping[str, Any], *, sensitive_features: Any) -> pd.DataFrame:
+    """One row per method: ``accuracy``, ``dpd`` and ``eod`` of its 0/1 decisions on the same rows.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1, shape (n,)
+    decisions : mapping
+        Method name -> its decisions on the same ``n`` rows.
+    sensitive_features : array-like, Series or DataFrame, shape (n,)
+
+    Examples
+    --------
+    >>> tradeoff_table([1, 0, 1, 0], {"all yes": [1, 1, 1, 1], "a only": [1, 1, 0, 0]},
+    ...                sensitive_features=list("aabb")).to_dict("index")
+    {'all yes': {'accuracy': 0.5, 'dpd': 0.0, 'eod': 0.0}, 'a only': {'accuracy': 0.5, 'dpd': 1.0, 'eod': 1.0}}
+    """
+    check_type("decisions", decisions, Mapping, "a mapping from method name to 0/1 decisions")
+    if not decisions:
+        raise ValueError("decisions must name at least one method; got an empty mapping")
+    rows = {
+        name: {
+            "accuracy": accuracy(y_true, y_pred),
+            "dpd": demographic_parity_difference(y_true, y_pred, sensitive_features=sensitive_features),
+            "eod": equalized_odds_difference(y_true, y_pred, sensitive_features=sensitive_features),
+        }
+        for name, y_pred in decisions.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+
+
+def plot_tradeoff(
+    table: pd.DataFrame, *, paths: Mapping[str, pd.DataFrame] | None = None, axes: Any = None
+) -> np.ndarray:
+    """Two panels, accuracy against DPD and against EOD: one labelled point per method, optional paths as lines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`tradeoff_table`.
+    paths : mapping, optional
+        Name -> a table with the same columns whose rows form a path (e.g. a sweep of λ), drawn as a line.
+    axes : two matplotlib Axes, optional
+
+    Returns
+    -------
+    numpy.ndarray of two Axes
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"accuracy": [0.85, 0.83], "dpd": [0.18, 0.01], "eod": [0.09, 0.3]},
+    ...                      index=pd.Index(["baseline", "fair"], name="method"))
+    >>> [ax.get_xlabel() for ax in plot_tradeoff(table)]
+    ['demographic parity difference', 'equalized odds difference']
+    >>> plt.close("all")
+    """
+    check_type("table", table, pd.DataFrame, "a DataFrame from tradeoff_table")
+    missing = {"accuracy", "dpd", "eod"} - set(table.columns)
+    if missing:
+        raise ValueError(f"table must have columns accuracy, dpd and eod; got no {sorted(missing)}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+    axes = np.asarray(axes).ravel()
+    colors = plt.get_cmap("tab20")(np.linspace(0, 1, 20))
+    for ax, column, label in zip(axes, ("dpd", "eod"), ("demographic parity difference", "equalized odds difference")):
+        for (name, path), color in zip((paths or {}).items(), ("0.6", "0.3")):
+            ax.plot(path[column], path["accuracy"], "-o", color=color, markersize=3, lw=1, label=name, zorder=1)
+        for i, (name, row) in enumerate(table.iterrows()):
+            ax.scatter(
+                row[column], row["accuracy"], s=60, color=colors[i % 20], edgecolor="black", zorder=2, label=name
+            )
+        ax.set_xlabel(label)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy (test split)")
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    return axes
