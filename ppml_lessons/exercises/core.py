@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -151,12 +152,20 @@ class Exercise:
         return result
 
     @staticmethod
-    def assert_close(name: str, value: Any, expected: float, *, tol: float) -> float:
-        """Raise :class:`Incorrect` unless ``value`` is a number within ``tol`` of ``expected``."""
+    def as_number(name: str, value: Any) -> float:
+        """Return ``value`` as a float, or raise :class:`Incorrect` if it is not one (finite) number."""
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise Incorrect(f"`{name}` should be a number; got {value!r} of type {type(value).__name__}") from None
+            raise Incorrect(f"`{name}` should be one number; got {value!r} of type {type(value).__name__}") from None
+        if math.isnan(number):
+            raise Incorrect(f"`{name}` is NaN; check for a division by zero or a missing value")
+        return number
+
+    @classmethod
+    def assert_close(cls, name: str, value: Any, expected: float, *, tol: float) -> float:
+        """Raise :class:`Incorrect` unless ``value`` is a number within ``tol`` of ``expected``."""
+        number = cls.as_number(name, value)
         if not abs(number - expected) <= tol:
             raise Incorrect(f"`{name}` = {number:.4g} is not right yet (allowed error {tol:g}).")
         return number

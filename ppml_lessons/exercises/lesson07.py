@@ -45,15 +45,6 @@ def _compas_report() -> GroupReport:
     )
 
 
-def _number(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should be one number; got {type(value).__name__}") from None
-    if np.isnan(number):
-        raise Incorrect(f"`{name}` is NaN; check for a division by zero")
-    return number
-
 
 class DisparateImpactByHand(Exercise):
     """Disparate impact of the logistic regression for women vs men, and the four-fifths rule."""
@@ -83,7 +74,7 @@ class DisparateImpactByHand(Exercise):
         women = (test["sex"] == "Female").to_numpy()
         rate_w, rate_m = pred[women].mean(), pred[~women].mean()
         expected = rate_w / rate_m
-        value = _number("di_ratio", di_ratio)
+        value = self.as_number("di_ratio", di_ratio)
         if abs(value - 1 / expected) < 1e-3:
             raise Incorrect("that is the men's rate over the women's; divide the women's rate by the men's.")
         if abs(abs(value) - (rate_m - rate_w)) < 1e-3:
@@ -170,7 +161,7 @@ class EqualAccuracyUnequalOdds(Exercise):
     """
 
     def check_answer(self, tpr_b: Any, fpr_b: Any) -> None:
-        tpr, fpr = _number("tpr_b", tpr_b), _number("fpr_b", fpr_b)
+        tpr, fpr = self.as_number("tpr_b", tpr_b), self.as_number("fpr_b", fpr_b)
         for name, rate in (("tpr_b", tpr), ("fpr_b", fpr)):
             if not 0 <= rate <= 1:
                 raise Incorrect(f"`{name}` = {rate:g} is not a rate: rates are shares between 0 and 1.")
@@ -213,7 +204,7 @@ class ImpliedFalsePositiveRate(Exercise):
         factor = (1 - black["precision"]) / black["precision"] * (1 - black["fnr"])
         p = white["base_rate"]
         expected = p / (1 - p) * factor
-        value = _number("implied_fpr", implied_fpr)
+        value = self.as_number("implied_fpr", implied_fpr)
         if abs(value - black["fpr"]) < 1e-3:
             raise Incorrect("that is the Black defendants' own FPR: use the white defendants' base rate.")
         if abs(value - white["fpr"]) < 1e-3:

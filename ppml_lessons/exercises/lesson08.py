@@ -12,7 +12,6 @@ import pandas as pd
 from ..data import load_adult
 from ..data.features import ADULT_TARGET, adult_logistic_regression
 from .core import Exercise, Incorrect
-from .lesson07 import _number  # "`name` should be one number", shared with lesson 07
 
 __all__ = ["q1", "q2", "q3", "ReweighingByHand", "EqualOpportunityThreshold", "OversamplingCount"]
 
@@ -56,7 +55,7 @@ class ReweighingByHand(Exercise):
         counts = TOY_COUNTS.to_numpy().astype(float)
         n = counts.sum()
         expected = np.outer(counts.sum(1), counts.sum(0)) / n / counts  # rows Female, Male; columns label 0, 1
-        values = {name: _number(name, value) for name, value in (("w_female_pos", w_female_pos),
+        values = {name: self.as_number(name, value) for name, value in (("w_female_pos", w_female_pos),
                                                                    ("w_male_pos", w_male_pos))}
         for name, row in (("w_female_pos", 0), ("w_male_pos", 1)):
             value = values[name]
@@ -97,7 +96,7 @@ class EqualOpportunityThreshold(Exercise):
 
     def check_answer(self, threshold_female: Any) -> None:
         test, y_test, score = _adult_scores()
-        value = _number("threshold_female", threshold_female)
+        value = self.as_number("threshold_female", threshold_female)
         if not 0 <= value <= 1:
             raise Incorrect(f"`threshold_female` = {value:.3g} is not a probability threshold; pick one in [0, 1].")
         women = (test["sex"] == "Female").to_numpy()
@@ -147,7 +146,7 @@ class OversamplingCount(Exercise):
         women = train[train["sex"] == "Female"]
         n_f, n_f1 = len(women), int(women[ADULT_TARGET].sum())
         expected = (p * n_f - n_f1) / (1 - p)
-        value = _number("n_added", n_added)
+        value = self.as_number("n_added", n_added)
         if abs(value - (p * n_f - n_f1)) < 1:
             raise Incorrect(
                 "that many positives would be right if the added rows did not also enlarge the group; "

@@ -123,7 +123,7 @@ class ProbabilityFromShap(Exercise):
 
     def check_answer(self, p_from_shap: Any) -> None:
         values, _, base, probability = _tree_audit(True)
-        value = _one_number("p_from_shap", p_from_shap)
+        value = self.as_number("p_from_shap", p_from_shap)
         total = float(values.iloc[0].sum())
         expected = float(probability[0])
         sigmoid = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
@@ -139,15 +139,6 @@ class ProbabilityFromShap(Exercise):
             raise Incorrect(f"{value:.4g} is not a probability; the sigmoid maps log-odds into (0, 1).")
         raise Incorrect(f"{value:.4g} is not the model's probability for row 0; use row 0 of `tree_shap`.")
 
-
-def _one_number(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should be one number; got {value!r}") from None
-    if np.isnan(number):
-        raise Incorrect(f"`{name}` is NaN; check your arithmetic")
-    return number
 
 
 class FindTheProxy(Exercise):
