@@ -34,7 +34,8 @@ def main() -> int:
         (test_x[idx], test_y[idx]),
         sizes=settings["sizes"],
         seeds=settings["seeds"],
-        steps=settings["steps"],
+        max_steps=settings["max_steps"],
+        finetune_steps=settings["finetune_steps"],
     )
     elapsed = time.perf_counter() - start
     curve.to_csv(RESULTS, index=False)

@@ -54,10 +54,10 @@ STYLES: tuple[str, ...] = ("plain", "inverted", "low_contrast")
 #: minutes on a 2-core CPU; ``"full"`` (all 6,000 labels per class, five seeds,
 #: more steps) is what ``benchmarks/lesson01_full.py`` runs.
 SETTINGS: dict[str, dict] = {
-    "default": {"sizes": (5, 20, 100, 500), "seeds": (0, 1, 2), "steps": 150, "test_per_class": 400,
-                "bias_per_class": 100},
-    "full": {"sizes": (5, 20, 100, 500, 6000), "seeds": (0, 1, 2, 3, 4), "steps": 400, "test_per_class": 1000,
-             "bias_per_class": 500},
+    "default": {"sizes": (5, 20, 100, 500), "seeds": (0, 1, 2), "max_steps": 400, "finetune_steps": 100,
+                "test_per_class": 400, "bias_per_class": 100},
+    "full": {"sizes": (5, 20, 100, 500, 6000), "seeds": (0, 1, 2, 3, 4), "max_steps": 2000, "finetune_steps": 300,
+             "test_per_class": 1000, "bias_per_class": 500},
 }
 
 
@@ -218,9 +218,12 @@ def train_scratch(
     batch_size: int = 32,
     lr: float = 1e-3,
     seed: int = 0,
-    augment: bool = True,
+    augment: bool = False,
 ) -> SmallCNN:
     """Train a :class:`SmallCNN` from random weights for about ``steps`` optimizer steps.
+
+    ``augment=True`` reads the images through :class:`AugmentedTensors`
+    (random flips and shifts).
 
     Examples
     --------
@@ -277,11 +280,11 @@ def fine_tune(
     images: torch.Tensor,
     labels: torch.Tensor,
     *,
-    steps: int = 200,
+    steps: int = 100,
     batch_size: int = 32,
-    lr: float = 3e-4,
+    lr: float = 1e-4,
     seed: int = 0,
-    augment: bool = True,
+    augment: bool = False,
 ) -> SmallCNN:
     """Fine-tune everything: copy ``encoder`` and a trained ``head``, then train all weights with a small ``lr``.
 
@@ -320,15 +323,18 @@ def learning_curve(
     sizes: Sequence[int],
     seeds: Sequence[int],
     methods: Sequence[str] = ("scratch", "linear probe", "fine-tune"),
-    steps: int = 200,
+    max_steps: int = 400,
+    finetune_steps: int = 100,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Target accuracy against labelled images per class, for each method and seed.
 
     For each seed and size, the same random labelled subset is given to every
-    method: ``"scratch"`` (a new CNN), ``"linear probe"`` (a linear head on the
-    frozen encoder) and ``"fine-tune"`` (that probe, then all weights). The
-    encoder is never changed. Used for lesson 01's main figure.
+    method: ``"scratch"`` (a new CNN trained for 10 epochs, at least 100 and at
+    most ``max_steps`` steps), ``"linear probe"`` (a linear head on the frozen
+    encoder) and ``"fine-tune"`` (that probe, then all weights for
+    ``finetune_steps`` steps). The encoder is never changed. Used for lesson
+    01's main figure.
 
     Returns
     -------
@@ -338,7 +344,7 @@ def learning_curve(
     Examples
     --------
     >>> x, y = torch.rand(20, 1, 28, 28), torch.arange(20) % 5
-    >>> curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[2], seeds=[0], steps=1,
+    >>> curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[2], seeds=[0],
     ...                        methods=["linear probe"], progress=False)
     >>> list(curve.columns)
     ['method', 'per_class', 'seed', 'accuracy']
@@ -350,7 +356,8 @@ def learning_curve(
         check_number("sizes[i]", size, low=1, integer=True)
     for seed in seeds:
         check_number("seeds[i]", seed, low=0, integer=True)
-    check_number("steps", steps, low=1, integer=True)
+    check_number("max_steps", max_steps, low=100, integer=True)
+    check_number("finetune_steps", finetune_steps, low=1, integer=True)
     frozen = freeze(copy.deepcopy(encoder))
     train_images, train_labels = train
     test_images, test_labels = test
@@ -364,6 +371,7 @@ def learning_curve(
         head = None
         for method in methods:
             if method == "scratch":
+                steps = min(max_steps, max(100, math.ceil(10 * len(y) / 32)))
                 model = train_scratch(x, y, steps=steps, seed=seed)
                 accuracy = evaluate(model, (test_images, test_labels))["accuracy"]
             else:
@@ -372,7 +380,7 @@ def learning_curve(
                 if method == "linear probe":
                     accuracy = evaluate(head, (test_features, test_labels))["accuracy"]
                 else:
-                    model = fine_tune(frozen, head, x, y, steps=steps, seed=seed)
+                    model = fine_tune(frozen, head, x, y, steps=finetune_steps, seed=seed)
                     accuracy = evaluate(model, (test_images, test_labels))["accuracy"]
             rows.append({"method": method, "per_class": size, "seed": seed, "accuracy": accuracy})
     return pd.DataFrame(rows)

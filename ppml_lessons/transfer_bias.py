@@ -61,7 +61,7 @@ def subgroup_accuracy(
     *,
     method: str = "linear probe",
     style: str = "inverted",
-    steps: int = 200,
+    steps: int = 100,
     seed: int = 0,
 ) -> dict[str, float]:
     """Transfer ``encoder`` to ``train`` and return the accuracy on each subgroup of ``test``.

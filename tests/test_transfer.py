@@ -83,12 +83,13 @@ def test_heads_have_the_right_shape_and_fine_tuning_leaves_the_encoder_alone():
     assert model(x).shape == (10, 5)
     assert all(torch.equal(a, b) for a, b in zip(before, encoder.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(before, model.features.parameters(), strict=True))
-    assert train_scratch(x, y, steps=1, batch_size=5)(x).shape == (10, 5)
+    assert train_scratch(x, y, steps=1, batch_size=5, augment=True)(x).shape == (10, 5)
 
 
 def test_learning_curve_rows():
     x, y = torch.rand(30, 1, 28, 28), torch.arange(30) % 5
-    curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[1, 2], seeds=[0, 1], steps=1, progress=False)
+    curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[1, 2], seeds=[0, 1], max_steps=100,
+                           finetune_steps=1, progress=False)
     assert len(curve) == 3 * 2 * 2
     assert curve["accuracy"].between(0, 1).all()
     with pytest.raises(ValueError, match="methods"):

@@ -3,7 +3,9 @@
 - :mod:`ppml_lessons.dp.mechanisms` (lesson 03): randomized response, the Laplace and Gaussian
   mechanisms (classic and analytic calibration), clipping for sums and means;
 - :mod:`ppml_lessons.dp.budget` (lesson 03): advanced composition and a privacy-budget odometer;
-- :mod:`ppml_lessons.dp.floating_point` (lesson 03): why floating-point noise leaks (Mironov, 2012).
+- :mod:`ppml_lessons.dp.floating_point` (lesson 03): why floating-point noise leaks (Mironov, 2012);
+- :mod:`ppml_lessons.dp.accounting` (lessons 04, 06): Rényi-DP accounting of the Poisson-subsampled
+  Gaussian mechanism, ε of a DP-SGD run and the noise multiplier for a target ε.
 
 Import from the submodules, e.g. ``from ppml_lessons.dp.mechanisms import laplace_mechanism``.
 The noise here is sampled with ordinary floating-point arithmetic, which is fine for learning and
