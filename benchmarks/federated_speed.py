@@ -34,8 +34,9 @@ import torch
 from torch import nn
 
 from ppml_lessons.data import load_fashion_mnist
-from ppml_lessons.federated.fedavg import batch_schedule, local_train, train_federated
+from ppml_lessons.federated.fedavg import batch_schedule, local_train
 from ppml_lessons.federated.partition import iid_partition
+from ppml_lessons.federated.simulation import train_federated
 
 
 def loop_local_train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, plan: np.ndarray, lr: float) -> list:

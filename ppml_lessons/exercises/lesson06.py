@@ -127,7 +127,9 @@ class ClientHistogram(Exercise):
         try:
             answer = np.asarray(client_histogram, dtype=float).ravel()
         except (TypeError, ValueError):
-            raise Incorrect(f"`client_histogram` should be an array of 10 counts; got {client_histogram!r:.60}") from None
+            raise Incorrect(
+                f"`client_histogram` should be an array of 10 counts; got {client_histogram!r:.60}"
+            ) from None
         if len(answer) != 10:
             raise Incorrect(
                 f"give one count per class, 10 in all, including zeros; got {len(answer)} numbers "

@@ -237,7 +237,9 @@ class SecAggClient:
         check_type("peer_public_key", peer_public_key, bytes, "32 bytes (a peer's X25519 public key)")
         return self._private_key.exchange(X25519PublicKey.from_public_bytes(peer_public_key))
 
-    def pair_mask(self, peer_id: int, peer_public_key: bytes, *, length: int, bits: int, round_number: int = 0):
+    def pair_mask(
+        self, peer_id: int, peer_public_key: bytes, *, length: int, bits: int, round_number: int = 0
+    ) -> np.ndarray:
         """The mask this client shares with ``peer_id`` (identical at both ends of the pair)."""
         low, high = sorted((self.client_id, int(peer_id)))
         context = f"round={round_number}|pair={low},{high}".encode()
