@@ -267,6 +267,9 @@ def evaluate_parameters(
     ['accuracy', 'loss']
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("params", params, dict, "a dict of parameter tensors by name")
+    check_type("inputs", inputs, torch.Tensor, "a torch.Tensor")
+    check_type("labels", labels, torch.Tensor, "a torch.Tensor of class labels")
     check_number("batch_size", batch_size, low=1, integer=True)
     loss, correct = 0.0, 0
     for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):

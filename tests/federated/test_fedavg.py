@@ -130,3 +130,7 @@ def test_evaluate_parameters_matches_the_module():
     logits = model(x)
     assert scores["accuracy"] == (logits.argmax(1) == y).sum().item() / len(y)
     assert math.isclose(scores["loss"], torch.nn.functional.cross_entropy(logits, y).item(), rel_tol=1e-5)
+    with pytest.raises(TypeError, match="params"):
+        evaluate_parameters(model, list(parameters_of(model).values()), x, y)
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate_parameters(model, parameters_of(model), x, y, batch_size=0)
