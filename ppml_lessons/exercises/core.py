@@ -153,7 +153,9 @@ class Exercise:
 
     @staticmethod
     def as_number(name: str, value: Any) -> float:
-        """Return ``value`` as a float, or raise :class:`Incorrect` if it is not one (finite) number."""
+        """Return ``value`` as a float, or raise :class:`Incorrect` if it is not one number (text and bools are not)."""
+        if isinstance(value, (bool, str, bytes)):
+            raise Incorrect(f"`{name}` should be one number; got {value!r} of type {type(value).__name__}")
         try:
             number = float(value)
         except (TypeError, ValueError):

@@ -14,13 +14,6 @@ from .core import Exercise, Incorrect
 __all__ = ["q1", "q2", "q3", "q4", "LaplaceScale", "DebiasRandomizedResponse", "BudgetSequence", "ClassicGaussianSigma"]
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (bool, str, bytes)):
-        raise Incorrect(f"`{name}` should be a number; got {value!r} of type {type(value).__name__}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should be a number; got {value!r} of type {type(value).__name__}") from None
 
 
 class LaplaceScale(Exercise):
@@ -41,7 +34,7 @@ class LaplaceScale(Exercise):
     """
 
     def check_answer(self, laplace_b: Any) -> None:
-        value = _number("laplace_b", laplace_b)
+        value = self.as_number("laplace_b", laplace_b)
         expected = 80 / 0.25
         if math.isclose(value, (80 - 10) / 0.25):
             raise Incorrect(
@@ -93,7 +86,7 @@ class DebiasRandomizedResponse(Exercise):
         if not callable(rr_estimate):
             raise Incorrect(f"`rr_estimate` should be a function; got {type(rr_estimate).__name__}")
         for reports, epsilon in _rr_cases():
-            value = _number("rr_estimate(reports, epsilon)", self.call(rr_estimate, reports.copy(), epsilon))
+            value = self.as_number("rr_estimate(reports, epsilon)", self.call(rr_estimate, reports.copy(), epsilon))
             expected = randomized_response_estimate(reports, epsilon=epsilon)
             if math.isclose(value, reports.mean(), abs_tol=1e-9) and not math.isclose(value, expected, abs_tol=1e-9):
                 raise Incorrect("that is the raw share of 1-reports; undo the flipping (solve λ for π).")
@@ -127,7 +120,7 @@ class BudgetSequence(Exercise):
     """
 
     def check_answer(self, total_epsilon: Any, fits_budget: Any) -> None:
-        value = _number("total_epsilon", total_epsilon)
+        value = self.as_number("total_epsilon", total_epsilon)
         expected = 0.3 + 0.2 + 0.4 + 0.2
         if math.isclose(value, expected + 0.2) or math.isclose(value, expected + 0.6):
             raise Incorrect(
@@ -164,7 +157,7 @@ class ClassicGaussianSigma(Exercise):
         return {"np": np}
 
     def check_answer(self, sigma_classic: Any) -> None:
-        value = _number("sigma_classic", sigma_classic)
+        value = self.as_number("sigma_classic", sigma_classic)
         sensitivity, epsilon, delta = 2.0, 0.5, 1e-6
         expected = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta, calibration="classic")
         analytic = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)

@@ -31,13 +31,6 @@ def _shards() -> tuple[np.ndarray, ...]:
     return tuple(shard_partition(_train_labels(), NUM_CLIENTS, shards_per_client=2, rng=0))
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (bool, str, bytes)):
-        raise Incorrect(f"`{name}` should be a number; got {value!r} of type {type(value).__name__}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should be a number; got {value!r} of type {type(value).__name__}") from None
 
 
 def _aggregate_cases() -> list[list[tuple[list[np.ndarray], int]]]:
@@ -186,7 +179,7 @@ class PredictAlpha(Exercise):
         }
 
     def check_answer(self, most_skewed_alpha: Any, mean_classes: Any) -> None:
-        alpha = _number("most_skewed_alpha", most_skewed_alpha)
+        alpha = self.as_number("most_skewed_alpha", most_skewed_alpha)
         if not any(math.isclose(alpha, a) for a in ALPHAS):
             raise Incorrect(f"`most_skewed_alpha` should be one of 0.1, 1 or 10; got {most_skewed_alpha!r}")
         if not isinstance(mean_classes, dict):
@@ -197,7 +190,7 @@ class PredictAlpha(Exercise):
             raise Incorrect(f"`mean_classes` needs the keys 0.1, 1.0 and 10.0; got {sorted(mean_classes)}")
         for key, value in mean_classes.items():
             want = expected[min(ALPHAS, key=lambda a: abs(a - float(key)))]
-            got = _number(f"mean_classes[{key}]", value)
+            got = self.as_number(f"mean_classes[{key}]", value)
             if got < 1 and math.isclose(got * 10, want, abs_tol=1e-6):
                 raise Incorrect("that is a share of the 10 classes; the exercise asks for a number of classes.")
             if not math.isclose(got, want, abs_tol=1e-6):
@@ -238,8 +231,8 @@ class NoiseOnTheAverage(Exercise):
 
     def check_answer(self, central_std: Any, local_std: Any) -> None:
         z, s, m = 1.7, 0.5, 100
-        central = _number("central_std", central_std)
-        local = _number("local_std", local_std)
+        central = self.as_number("central_std", central_std)
+        local = self.as_number("local_std", local_std)
         if math.isclose(central, z * s, rel_tol=1e-6):
             raise Incorrect("zS is the noise on the sum; the average divides it by the 100 clients.")
         if math.isclose(central, (z * s) ** 2 / m, rel_tol=1e-6) or math.isclose(central, (z * s / m) ** 2):

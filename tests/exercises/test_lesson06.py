@@ -57,7 +57,7 @@ WRONG_ANSWERS = {
         ({"central_std": 1.7 * 0.5 / 100, "local_std": 1.7 * 0.5 / 100}, "linearly"),
         ({"central_std": 1.7 * 0.5 / 100, "local_std": 1.7 * 0.5 * 10}, "on the sum"),
         ({"central_std": 1.7 * 0.5 / 100, "local_std": 0.1}, "not right yet"),
-        ({"central_std": "small", "local_std": 0.085}, "should be a number"),
+        ({"central_std": "small", "local_std": 0.085}, "should be one number"),
     ],
 }
 
