@@ -33,14 +33,14 @@ WRONG_ANSWERS = {
         ({"laplace_b": 0.25 / 80}, "ε / sensitivity"),
         ({"laplace_b": math.sqrt(2) * 320}, "standard deviation"),
         ({"laplace_b": 300.0}, "not right yet"),
-        ({"laplace_b": "320"}, "should be a number"),
-        ({"laplace_b": [320]}, "should be a number"),
+        ({"laplace_b": "320"}, "should be one number"),
+        ({"laplace_b": [320]}, "should be one number"),
     ],
     "q2": [
         ({"rr_estimate": _raw_share}, "raw share"),
         ({"rr_estimate": _fixed_p}, "p = 3/4 only when ε = ln 3"),
         ({"rr_estimate": _sign_error}, "the estimate should be"),
-        ({"rr_estimate": _per_report}, "should be a number"),
+        ({"rr_estimate": _per_report}, "should be one number"),
         ({"rr_estimate": 0.24}, "should be a function"),
     ],
     "q3": [
