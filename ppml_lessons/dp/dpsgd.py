@@ -265,14 +265,17 @@ def per_sample_norms(grads: Gradients) -> torch.Tensor:
     check_type("grads", grads, dict, "a dict of per-sample gradients (name -> (B, ...) tensor)")
     if not grads:
         raise ValueError("grads must hold at least one parameter's per-sample gradients; got an empty dict")
-    squares = [g.reshape(g.shape[0], math.prod(g.shape[1:])).pow(2).sum(dim=1) for g in grads.values()]
-    return torch.stack(squares).sum(dim=0).sqrt()
+    norms = [g.abs() if g.ndim == 1 else torch.linalg.vector_norm(g, dim=tuple(range(1, g.ndim)))
+             for g in grads.values()]  # one norm per example and parameter, without copying the gradients
+    return torch.linalg.vector_norm(torch.stack(norms), dim=0)
 
 
 # ----- 3. clipping -------------------------------------------------------------------------
 def _clip_factors(grads: Gradients, max_grad_norm: float) -> torch.Tensor:
     norms = per_sample_norms(grads)
-    return max_grad_norm / torch.clamp(norms, min=max_grad_norm)  # min(1, C / norm), exactly 1 below C
+    # min(1, C / norm): exactly 1 up to C (and for norm 0); a tensor division, as `float / tensor` is
+    # computed as float * (1 / tensor), which can round C / C to just below 1
+    return torch.clamp(torch.full_like(norms, max_grad_norm) / norms, max=1.0)
 
 
 def clip_per_sample(grads: Gradients, *, max_grad_norm: float) -> Gradients:

@@ -300,3 +300,21 @@ def test_other_arguments_are_checked():
         dp_sgd_step(model, torch.optim.SGD(model.parameters(), lr=1.0), torch.zeros(2, 2),
                     torch.zeros(2, dtype=torch.long), max_grad_norm=1.0, noise_multiplier=1.0, expected_batch_size=2,
                     max_physical_batch_size=0)
+
+
+def test_step_equals_opacus_dp_optimizer_without_noise():
+    """Same batch, same clipping, σ = 0: our step and Opacus's DPOptimizer move the weights identically."""
+    opacus = pytest.importorskip("opacus")
+    torch.manual_seed(3)
+    model = DPCNN()
+    twin = opacus.GradSampleModule(copy.deepcopy(model))
+    inputs, labels = small_data(24, seed=3)
+    dp_sgd_step(model, torch.optim.SGD(model.parameters(), lr=2.0, momentum=0.9), inputs, labels,
+                max_grad_norm=0.05, noise_multiplier=0.0, expected_batch_size=30)
+    optimizer = opacus.optimizers.DPOptimizer(torch.optim.SGD(twin.parameters(), lr=2.0, momentum=0.9),
+                                              noise_multiplier=0.0, max_grad_norm=0.05, expected_batch_size=30)
+    inputs.requires_grad_(True)
+    nn.functional.cross_entropy(twin(inputs), labels).backward()
+    optimizer.step()
+    for p, q in zip(model.parameters(), twin._module.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
