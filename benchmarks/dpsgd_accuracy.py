@@ -27,11 +27,10 @@ import torch
 
 from ppml_lessons.data import load_fashion_mnist
 from ppml_lessons.dp.models import DPCNN
-from ppml_lessons.dp.trainer import train_dp_sgd
+from ppml_lessons.dp.trainer import SETTINGS, train_dp_sgd
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dpsgd_accuracy.json"
-TRAMER_BONEH = {"epochs": 40, "batch_size": 2048, "noise_multiplier": 2.15, "max_grad_norm": 0.1, "lr": 4.0,
-                "momentum": 0.9, "delta": 1e-5}
+TRAMER_BONEH = SETTINGS["tramer_boneh"]
 
 
 def main() -> int:
