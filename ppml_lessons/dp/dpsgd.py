@@ -158,6 +158,7 @@ def poisson_sample(n: int, *, sample_rate: float, generator: torch.Generator | N
 
     The batch size is random (Binomial(n, q), possibly 0). This is the sampling
     the privacy analysis assumes; shuffling into fixed-size batches is not.
+    Used by lesson 04.
 
     Parameters
     ----------
@@ -188,7 +189,7 @@ def poisson_sample(n: int, *, sample_rate: float, generator: torch.Generator | N
 def poisson_batches(
     n: int, *, sample_rate: float, steps: int, generator: torch.Generator | None = None
 ) -> Iterator[torch.Tensor]:
-    """Yield ``steps`` Poisson-sampled batches of indices (see :func:`poisson_sample`).
+    """Yield ``steps`` Poisson-sampled batches of indices (see :func:`poisson_sample`); used by lesson 04.
 
     Examples
     --------
@@ -213,6 +214,7 @@ def per_sample_gradients(
     ``torch.func.grad`` differentiates the loss of *one* example (a batch of
     one), and ``torch.func.vmap`` maps that over the batch, so the work is
     batched instead of a Python loop. Frozen parameters are left out.
+    Used by lesson 04.
 
     Parameters
     ----------
@@ -255,7 +257,7 @@ def per_sample_gradients(
 
 
 def per_sample_norms(grads: Gradients) -> torch.Tensor:
-    """The L2 norm of each example's whole gradient (all parameters together), shape ``(B,)``.
+    """The L2 norm of each example's whole gradient (all parameters together), shape ``(B,)``; lesson 04.
 
     Examples
     --------
@@ -281,7 +283,7 @@ def _clip_factors(grads: Gradients, max_grad_norm: float) -> torch.Tensor:
 def clip_per_sample(grads: Gradients, *, max_grad_norm: float) -> Gradients:
     """Scale each example's gradient to norm at most C: g_i · min(1, C / ‖g_i‖).
 
-    Gradients already shorter than C are returned unchanged.
+    Gradients already shorter than C are returned unchanged. Used by lesson 04.
 
     Parameters
     ----------
@@ -311,6 +313,7 @@ def clipped_sum(grads: Gradients, *, max_grad_norm: float) -> Gradients:
 
     Equal to ``clip_per_sample(grads, ...)[name].sum(0)`` without storing the
     clipped copies. Changing one example changes this sum by at most C.
+    Used by lesson 04.
 
     Examples
     --------
@@ -333,7 +336,7 @@ def add_noise(
     """Add Gaussian noise N(0, (σ·C)²) to every coordinate of a clipped sum.
 
     The sum has L2 sensitivity C (one person's clipped gradient), so this is the
-    Gaussian mechanism with noise multiplier σ.
+    Gaussian mechanism with noise multiplier σ. Used by lesson 04.
 
     Parameters
     ----------
@@ -375,7 +378,7 @@ def privatize_sum(
     expected_batch_size: float,
     generator: torch.Generator | None = None,
 ) -> Gradients:
-    """Add noise to an already clipped sum and divide by the expected batch size (steps 4 and 5).
+    """Add noise to an already clipped sum and divide by the expected batch size (steps 4 and 5); lesson 04.
 
     Examples
     --------
@@ -399,7 +402,7 @@ def privatize(
     """Clip, sum, add noise, and divide by the expected batch size q·n: the private gradient.
 
     Dividing by the realised batch size would leak it (it depends on who is in
-    the data); q·n is public.
+    the data); q·n is public. Used by lesson 04.
 
     Examples
     --------
