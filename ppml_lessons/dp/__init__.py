@@ -5,7 +5,12 @@
 - :mod:`ppml_lessons.dp.budget` (lesson 03): advanced composition and a privacy-budget odometer;
 - :mod:`ppml_lessons.dp.floating_point` (lesson 03): why floating-point noise leaks (Mironov, 2012);
 - :mod:`ppml_lessons.dp.accounting` (lessons 04, 06): Rényi-DP accounting of the Poisson-subsampled
-  Gaussian mechanism, ε of a DP-SGD run and the noise multiplier for a target ε.
+  Gaussian mechanism, ε of a DP-SGD run and the noise multiplier for a target ε;
+- :mod:`ppml_lessons.dp.dpsgd` (lesson 04): DP-SGD from scratch as a pipeline (Poisson sampling,
+  per-sample gradients with torch.func, clipping, noise, the step) and the checks it needs;
+- :mod:`ppml_lessons.dp.models` (lesson 04): the small tanh CNN of the DP-SGD literature;
+- :mod:`ppml_lessons.dp.trainer` (lesson 04): a DP-SGD training loop with Opacus's sampling
+  conventions, accounting per epoch, and the lesson's settings.
 
 Import from the submodules, e.g. ``from ppml_lessons.dp.mechanisms import laplace_mechanism``.
 The noise here is sampled with ordinary floating-point arithmetic, which is fine for learning and
