@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """Precompute lesson 04's privacy-utility curves: accuracy against ε, and the effect of C, batch size, lr, tanh.
 
-    .venv/bin/python benchmarks/dpsgd_curves.py                     # every run, about 1-2 hours on 2 CPU cores
-    .venv/bin/python benchmarks/dpsgd_curves.py --only epsilon      # one experiment
+    .venv/bin/python benchmarks/dpsgd_curves.py                       # every run, about 1.5 hours on 2 CPU cores
+    .venv/bin/python benchmarks/dpsgd_curves.py --only epsilon_lesson # rerun one experiment, keep the others
     .venv/bin/python benchmarks/dpsgd_curves.py --epochs 1 --output /tmp/smoke.csv   # a quick smoke run
 
-Every run trains :class:`ppml_lessons.dp.models.DPCNN` on the full 10-class
-Fashion-MNIST with the package's DP-SGD (:func:`ppml_lessons.dp.trainer.train_dp_sgd`),
-starting from the lesson's settings (``SETTINGS["lesson"]``: 10 epochs, batch
-2048, C = 0.1, learning rate 4, momentum 0.9, σ chosen for ε = 3, δ = 1e-5) and
-changing one thing:
+Every run trains :class:`ppml_lessons.dp.models.DPCNN` with the package's DP-SGD
+(:func:`ppml_lessons.dp.trainer.train_dp_sgd`) for 10 epochs at δ = 1e-5, seed 0.
+Most start from Tramèr & Boneh's values for 10 epochs (``BASE``: batch 2048,
+C = 0.1, learning rate 4, momentum 0.9, σ chosen for ε = 3) and change one thing:
 
 - ``epsilon``: target ε in {0.5, 1, 2, 3, 8}; plus ``non-private`` (Adam, no
   clipping or noise) and ``clipping only`` (σ = 0: the cost of clipping alone);
@@ -18,12 +17,16 @@ changing one thing:
 - ``batch_size``: 512, 2048, 8192 (same epochs and ε: more, noisier steps or fewer, cleaner ones);
 - ``lr``: 1, 4, 16;
 - ``activation``: tanh against ReLU (Papernot et al., 2021);
-- ``transfer``: end-to-end DP-SGD on the target task alone (classes 5-9, 30,000
-  images, batch 1000 so that q = 1/30 again) at ε = 1 and 3, to compare with
+- ``epsilon_lesson``: the ε sweep again with the lesson's settings
+  (``SETTINGS["lesson"]``, learning rate 16), and its ``clipping only`` run;
+- ``transfer_30000`` and ``transfer_3000``: end-to-end DP-SGD with the lesson's
+  settings on the target task alone (classes 5-9: all 30,000 images, or 600 per
+  class), at ε in {0.5, 1, 3}, with q = 1/30 (batch 1000 or 100), to compare with
   lesson 04's DP head on the frozen public encoder.
 
-One row per run goes to benchmarks/results/dpsgd_curves.csv (written after each
-run, so an interrupted job keeps what it finished). Lesson 04 loads that file
+One row per run goes to benchmarks/results/dpsgd_curves.csv, written after each
+run so that an interrupted job keeps what it finished; with ``--only``, the rows
+of the other experiments already in the file are kept. Lesson 04 loads the file
 and labels the figures as precomputed.
 """
 
@@ -41,24 +44,31 @@ from ppml_lessons.data import load_fashion_mnist
 from ppml_lessons.dp.models import DPCNN
 from ppml_lessons.dp.trainer import SETTINGS, train_dp_sgd
 from ppml_lessons.training import evaluate, fit
-from ppml_lessons.transfer import task_data
+from ppml_lessons.transfer import per_class_indices, task_data
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dpsgd_curves.csv"
-BASE = SETTINGS["lesson"]
-DEFAULTS = {**BASE, "activation": "tanh", "task": "full"}
+BASE = {**{k: v for k, v in SETTINGS["tramer_boneh"].items() if k != "noise_multiplier"},
+        "epochs": 10, "target_epsilon": 3.0}
+DEFAULTS = {**BASE, "activation": "tanh", "task": "full", "per_class": None}
+LESSON = {k: v for k, v in SETTINGS["lesson"].items() if BASE.get(k) != v}  # what the lesson changes
 
 
 def runs() -> list[tuple[str, str, dict]]:
-    """(experiment, value, overrides of the lesson's settings) for every run."""
-    plan = [("epsilon", str(eps), {"target_epsilon": eps}) for eps in (0.5, 1.0, 2.0, 3.0, 8.0)]
+    """(experiment, value, overrides of BASE) for every run."""
+    epsilons = (0.5, 1.0, 2.0, 3.0, 8.0)
+    plan = [("epsilon", str(eps), {"target_epsilon": eps}) for eps in epsilons]
     plan += [("epsilon", "non-private", {"non_private": True}),
              ("epsilon", "clipping only", {"noise_multiplier": 0.0, "target_epsilon": None})]
     plan += [("clipping", str(c), {"max_grad_norm": c, "lr": round(0.4 / c, 10)}) for c in (0.01, 0.1, 1.0)]
     plan += [("batch_size", str(b), {"batch_size": b}) for b in (512, 2048, 8192)]
     plan += [("lr", str(lr), {"lr": lr}) for lr in (1.0, 4.0, 16.0)]
     plan += [("activation", act, {"activation": act}) for act in ("tanh", "relu")]
-    plan += [("transfer", str(eps), {"target_epsilon": eps, "task": "target", "batch_size": 1000})
-             for eps in (1.0, 3.0)]
+    plan += [("epsilon_lesson", str(eps), {**LESSON, "target_epsilon": eps}) for eps in epsilons]
+    plan += [("epsilon_lesson", "clipping only", {**LESSON, "noise_multiplier": 0.0, "target_epsilon": None})]
+    for n, per_class, batch in [(30_000, None, 1000), (3_000, 600, 100)]:
+        plan += [(f"transfer_{n}", str(eps), {**LESSON, "target_epsilon": eps, "task": "target",
+                                               "per_class": per_class, "batch_size": batch})
+                 for eps in (0.5, 1.0, 3.0)]
     return plan
 
 
@@ -71,6 +81,9 @@ def run_one(overrides: dict, *, epochs: int | None, seed: int) -> dict:
     if overrides.get("task") == "target":
         x, y, _ = task_data("target", train=True)
         xt, yt, _ = task_data("target", train=False)
+        if overrides.get("per_class"):
+            keep = per_class_indices(y, overrides["per_class"], rng=seed)
+            x, y = x[keep], y[keep]
         classes = 5
     else:
         x, y = load_fashion_mnist(train=True).tensors()
@@ -83,25 +96,30 @@ def run_one(overrides: dict, *, epochs: int | None, seed: int) -> dict:
         fit(model, (x, y), epochs=settings["epochs"], batch_size=128, lr=1e-3, seed=seed, progress=False)
         accuracy = evaluate(model, (xt, yt))["accuracy"]
         return {"epsilon": float("inf"), "noise_multiplier": 0.0, "test_accuracy": accuracy,
-                "seconds": time.perf_counter() - start, "epochs": settings["epochs"]}
+                "seconds": time.perf_counter() - start, "epochs": settings["epochs"], "n": len(y)}
     history = train_dp_sgd(model, (x, y), eval_data=(xt, yt), seed=seed, progress=False, **settings)
     last = history.iloc[-1]
     return {"epsilon": float(last["epsilon"]), "noise_multiplier": history.attrs["noise_multiplier"],
             "test_accuracy": float(last["eval_accuracy"]), "seconds": time.perf_counter() - start,
-            "epochs": settings["epochs"], "batch_size": settings["batch_size"],
+            "epochs": settings["epochs"], "n": len(y), "batch_size": settings["batch_size"],
             "max_grad_norm": settings["max_grad_norm"], "lr": settings["lr"]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=sorted({r[0] for r in runs()}), action="append",
-                        help="run only this experiment (repeatable)")
+                        help="run only this experiment (repeatable); the file keeps the other experiments' rows")
     parser.add_argument("--epochs", type=int, default=None, help="override the epochs (smoke runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    kept = pd.DataFrame()
+    if args.only and args.output.exists():
+        kept = pd.read_csv(args.output, dtype={"value": str})
+        kept = kept[~kept["experiment"].isin(args.only)]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r[0] for r in runs()))}
     rows: list[dict] = []
-    done: dict[tuple, dict] = {}  # the base setting appears in several experiments: train it once
+    done: dict[tuple, dict] = {}  # a setting that appears in several experiments is trained once
     for experiment, value, overrides in runs():
         if args.only and experiment not in args.only:
             continue
@@ -109,10 +127,12 @@ def main() -> int:
         if key not in done:
             done[key] = run_one(overrides, epochs=args.epochs, seed=args.seed)
         rows.append({"experiment": experiment, "value": value, **done[key]})
-        print(f"{experiment:11s} {value:14s} accuracy {rows[-1]['test_accuracy']:.4f}  epsilon "
+        print(f"{experiment:15s} {value:14s} accuracy {rows[-1]['test_accuracy']:.4f}  epsilon "
               f"{rows[-1]['epsilon']:.3f}  {rows[-1]['seconds']:.0f} s", flush=True)
+        table = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True)
+        table = table.sort_values("experiment", key=lambda column: column.map(order), kind="stable")
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(rows).round(5).to_csv(args.output, index=False)
+        table.round(5).to_csv(args.output, index=False)
     print(f"written to {args.output}")
     return 0
 
