@@ -69,10 +69,10 @@ class TprAtLowFpr(Exercise):
         everyone_threshold = np.sort(scores)[-31]  # 1% of all 3,000 scores, members included
         if math.isclose(value, np.mean(scores[is_member] > everyone_threshold), abs_tol=1e-9):
             raise Incorrect("take the threshold from the non-members' scores only: the FPR counts non-members.")
-        if value > 1 or value < 0:
-            raise Incorrect(f"a rate lies in [0, 1]; got {value:.4g}. Divide the count by the number of members.")
         if math.isclose(value, expected * is_member.sum(), abs_tol=1e-9):
             raise Incorrect("that is a count of members; divide by the number of members.")
+        if value > 1 or value < 0:
+            raise Incorrect(f"a rate lies in [0, 1]; got {value:.4g}. Divide the count by the number of members.")
         self.assert_close("tpr_1pct", value, expected, tol=1.5 / is_member.sum())
 
 

@@ -112,7 +112,7 @@ def test_lira_on_a_gaussian_case_is_the_optimal_test():
 
     With the true (mu_i, s) the likelihood-ratio test ranks examples by z_i = (phi_i - mu_i) / s, and
     members' z ~ N(1 / s, 1), non-members' z ~ N(0, 1): TPR at FPR f is sf(isf(f) - 1 / s) and the AUC is
-    Phi(1 / (s sqrt 2)). With 256 shadows LiRA should recover z almost exactly and reach these values
+    Phi(1 / (s sqrt 2)). LiRA estimates (mu_i, s) from 256 shadows and should reach these values
     (within binomial noise), far above the raw confidence phi, which ignores how hard each example is.
     """
     rng = np.random.default_rng(0)
@@ -123,8 +123,8 @@ def test_lira_on_a_gaussian_case_is_the_optimal_test():
     phi = mu + s * rng.normal(size=n) + 1.0 * is_member
     shadow_phi = mu + s * rng.normal(size=(shadows, n))
     scores = lira_offline(phi, shadow_phi)
-    z_true = (phi - mu) / s
-    assert stats.spearmanr(scores, z_true).statistic > 0.999
+    z_estimated = (phi - shadow_phi.mean(axis=0)) / shadow_phi.std(axis=0, ddof=1)
+    np.testing.assert_allclose(scores, -stats.norm.logsf(z_estimated), rtol=1e-12)
     # the known answer: with the true (mu, s), members' z ~ N(2, 1), non-members' z ~ N(0, 1)
     expected_tpr = stats.norm.sf(stats.norm.isf(0.01) - 1.0 / 0.5)
     measured = tpr_at_fpr(scores, is_member, fpr=0.01)
@@ -155,7 +155,8 @@ def test_per_example_loss_matches_torch_cross_entropy():
     logits = torch.randn(50, 7, generator=g) * 5
     labels = torch.randint(0, 7, (50,), generator=g)
     expected = nn.functional.cross_entropy(logits.double(), labels, reduction="none").numpy()
-    np.testing.assert_allclose(per_example_loss(logits, labels), expected, rtol=1e-12)
+    # float64 log-sum-exp of logits ~10 carries an absolute rounding error of a few 1e-15
+    np.testing.assert_allclose(per_example_loss(logits, labels), expected, rtol=1e-12, atol=1e-13)
 
 
 def test_logit_confidence_is_log_odds_and_stable():
