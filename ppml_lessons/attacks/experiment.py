@@ -19,10 +19,12 @@ from .._validation import check_bool, check_number, check_type
 from ..dp.models import DPCNN
 from ..dp.trainer import train_dp_sgd
 from ..environment import get_device, make_rng
-from ..training import evaluate, fit
+from ..training import fit
 from .membership import logit_confidence, model_logits, per_example_loss, roc_auc, tpr_at_fpr
 
-__all__ = ["SETUP", "RECIPES", "FPR_GRID", "membership_split", "train_target", "confidences_and_losses", "attack_summary"]
+__all__ = [
+    "SETUP", "RECIPES", "FPR_GRID", "membership_split", "train_target", "confidences_and_losses", "attack_summary",
+]
 
 #: The lesson's setting: one seed for the split, members per model (as many non-members), shadow models.
 SETUP: dict[str, int] = {"seed": 0, "n_members": 2000, "n_shadows": 4}

@@ -453,9 +453,11 @@ def epsilon_lower_bound(
     Solving TPR <= e^ε·FPR + δ and 1 - FPR <= e^ε (1 - TPR) + δ for ε gives
     ε >= max(log((TPR - δ) / FPR), log((1 - δ - FPR) / (1 - TPR))). With
     ``n_members`` and ``n_nonmembers`` the rates are first replaced by the ends
-    of Clopper-Pearson intervals (TPR by its lower end, FPR by its upper end,
-    each at level ``confidence``), as in Jagielski et al. (2020) and Nasr et al.
-    (2021), so the bound holds with that confidence despite sampling noise. It is
+    of one-sided Clopper-Pearson intervals (TPR by its lower end, FPR by its
+    upper end, each at level ``confidence``), as in Jagielski et al. (2020) and
+    Nasr et al. (2021), so that sampling noise alone is unlikely to produce a
+    bound above the true ε (both ends hold together with probability at least
+    2·confidence - 1). Picking the best of many points makes it optimistic. It is
     a *lower* bound on the leakage; the ε of the training algorithm is an
     *upper* bound. Returns 0.0 when the point proves nothing. Used by lesson 05.
 
