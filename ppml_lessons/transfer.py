@@ -86,11 +86,12 @@ def task_data(task: str, *, train: bool = True) -> tuple[torch.Tensor, torch.Ten
     check_option("task", task, ["source", "target"])
     check_bool("train", train)
     classes = SOURCE_CLASSES if task == "source" else TARGET_CLASSES
-    images, labels = load_fashion_mnist(train=train).tensors()
-    keep = torch.isin(labels, torch.tensor(classes))
+    dataset = load_fashion_mnist(train=train)
+    keep = torch.isin(dataset.targets, torch.tensor(classes))
+    images = dataset.data[keep].unsqueeze(1).float().div_(255.0)  # select before converting: less memory
     remap = torch.full((10,), -1, dtype=torch.long)
     remap[list(classes)] = torch.arange(len(classes))
-    return images[keep], remap[labels[keep]], [FASHION_MNIST_CLASSES[c] for c in classes]
+    return images, remap[dataset.targets[keep]], [FASHION_MNIST_CLASSES[c] for c in classes]
 
 
 def stylize(images: torch.Tensor, *, style: str) -> torch.Tensor:

@@ -100,7 +100,7 @@ class FashionMNIST(VisionDataset):
         >>> tuple(x.shape), x.dtype, float(x.max())
         ((10000, 1, 28, 28), torch.float32, 1.0)
         """
-        return self.data.unsqueeze(1).float().div(255.0), self.targets.clone()
+        return self.data.unsqueeze(1).float().div_(255.0), self.targets.clone()  # in place: one float copy, not two
 
     def extra_repr(self) -> str:
         return f"Split: {'train' if self.train else 'test'}"
