@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ._validation import check_bool, check_number, check_option, check_type
 from .environment import get_device
 
-__all__ = ["fit", "evaluate", "predict_proba", "as_dataset"]
+__all__ = ["fit", "evaluate", "predict_logits", "predict_proba", "as_dataset"]
 
 DataLike = Union[Dataset, tuple[torch.Tensor, torch.Tensor]]
 
@@ -88,6 +88,27 @@ def evaluate(model: nn.Module, data: DataLike, *, batch_size: int = 1024, device
 
 
 @torch.no_grad()
+def predict_logits(
+    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1024, device: torch.device | None = None
+) -> torch.Tensor:
+    """Outputs (logits) of ``model`` on ``inputs`` in evaluation mode, in batches, on the CPU.
+
+    Examples
+    --------
+    >>> predict_logits(nn.Linear(3, 2), torch.zeros(5, 3)).shape
+    torch.Size([5, 2])
+    """
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("inputs", inputs, torch.Tensor, "a torch.Tensor")
+    check_number("batch_size", batch_size, low=1, integer=True)
+    device = device or get_device()
+    was_training = model.training
+    model.eval().to(device)
+    chunks = [model(chunk.to(device)).cpu() for chunk in inputs.split(batch_size)]
+    model.train(was_training)
+    return torch.cat(chunks)
+
+
 def predict_proba(
     model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1024, device: torch.device | None = None
 ) -> torch.Tensor:
@@ -98,15 +119,7 @@ def predict_proba(
     >>> predict_proba(nn.Linear(3, 2), torch.zeros(5, 3)).shape
     torch.Size([5, 2])
     """
-    check_type("model", model, nn.Module, "a torch.nn.Module")
-    check_type("inputs", inputs, torch.Tensor, "a torch.Tensor")
-    check_number("batch_size", batch_size, low=1, integer=True)
-    device = device or get_device()
-    was_training = model.training
-    model.eval().to(device)
-    chunks = [model(chunk.to(device)).softmax(dim=1).cpu() for chunk in inputs.split(batch_size)]
-    model.train(was_training)
-    return torch.cat(chunks)
+    return predict_logits(model, inputs, batch_size=batch_size, device=device).softmax(dim=1)
 
 
 def fit(

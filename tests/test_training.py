@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from ppml_lessons.models import MLP
-from ppml_lessons.training import as_dataset, evaluate, fit, predict_proba
+from ppml_lessons.training import as_dataset, evaluate, fit, predict_logits, predict_proba
 
 
 def _blobs(n=400, seed=0):
@@ -50,6 +50,17 @@ def test_evaluate_and_predict_proba_agree():
     accuracy = (probabilities.argmax(dim=1) == labels).float().mean().item()
     assert evaluate(model, (inputs, labels), batch_size=64)["accuracy"] == pytest.approx(accuracy)
     assert model.training  # evaluation restores the mode
+
+
+def test_predict_logits_batches_in_eval_mode_and_restores_the_mode():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5))
+    inputs, _ = _blobs(n=50)
+    logits = predict_logits(model, inputs, batch_size=7)
+    with torch.no_grad():
+        expected = model[0](inputs)  # dropout is off in evaluation mode
+    assert torch.allclose(logits, expected, atol=1e-6)
+    assert torch.allclose(predict_proba(model, inputs, batch_size=7), expected.softmax(dim=1), atol=1e-6)
+    assert model.training
 
 
 @pytest.mark.parametrize(

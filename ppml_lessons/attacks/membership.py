@@ -28,7 +28,8 @@ from scipy import stats
 from torch import nn
 
 from .._validation import check_number, check_type
-from ..environment import get_device, make_rng
+from ..environment import make_rng
+from ..training import predict_logits
 
 __all__ = [
     "roc_curve",
@@ -243,7 +244,6 @@ def logit_confidence(logits: Any, labels: Any) -> np.ndarray:
     return z[rows, y] - np.logaddexp.reduce(others, axis=1)
 
 
-@torch.no_grad()
 def model_logits(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1024,
                  device: torch.device | None = None) -> np.ndarray:
     """The logits of ``model`` on ``inputs``, in evaluation mode, as a float64 NumPy array.
@@ -256,15 +256,7 @@ def model_logits(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 10
     >>> model_logits(nn.Linear(3, 2), torch.zeros(5, 3)).shape
     (5, 2)
     """
-    check_type("model", model, nn.Module, "a torch.nn.Module")
-    check_type("inputs", inputs, torch.Tensor, "a torch.Tensor")
-    check_number("batch_size", batch_size, low=1, integer=True)
-    device = device or get_device()
-    was_training = model.training
-    model.eval().to(device)
-    chunks = [model(chunk.to(device)).double().cpu() for chunk in inputs.split(batch_size)]
-    model.train(was_training)
-    return torch.cat(chunks).numpy()
+    return predict_logits(model, inputs, batch_size=batch_size, device=device).double().numpy()
 
 
 # ----- attacks -----------------------------------------------------------------------------------
