@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lesson 05's sweeps: membership-inference attacks against models trained at several ε, and for more and more epochs.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/membership_sweep.py            # both sweeps, ~11 min on one thread
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/membership_sweep.py            # both sweeps, ~10 min on one thread
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/membership_sweep.py --quick    # a smoke run, not saved
 
 The setting is the lesson's (:mod:`ppml_lessons.attacks.experiment`): 2,000
@@ -21,7 +21,7 @@ Each row is one (target, attack) pair: the target's train and test accuracy
 (test = the 2,000 non-members) and the attack's AUC and TPR at the FPRs of
 :data:`~ppml_lessons.attacks.experiment.FPR_GRID`. Writes
 benchmarks/results/membership_sweep.csv, which lesson 05 reads. Measured run
-time: 10.8 minutes with one thread on a 2-core CPU shared with other jobs (the
+time: 9.8 minutes with one thread on a 2-core CPU shared with other jobs (the
 script prints its run time on its last line).
 """
 
