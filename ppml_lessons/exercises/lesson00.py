@@ -66,7 +66,7 @@ class IncomeRateRatio(Exercise):
     variables = ("rate_ratio",)
     prompt = (
         "Set `rate_ratio` to the share of women earning >50K divided by the share of men earning >50K "
-        "(Adult training split)."
+        "(Adult training split): a ratio of base rates."
     )
     hints = (
         "`adult_train.groupby('sex', observed=True)['income_over_50k'].mean()` gives each group's share.",
