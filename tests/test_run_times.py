@@ -57,7 +57,8 @@ def test_table_is_read_by_header_names(tmp_path):
 )
 def test_rounding(seconds, long, short):
     measurement = sync.Measurement("00_a.ipynb", seconds, 1638.0)
-    assert sync.header_sentence(measurement).startswith(f"**Run time:** {long} on a 2-core CPU, peak memory about 1.6 GB")
+    expected = f"**Run time:** {long} on a 2-core CPU, peak memory about 1.6 GB"
+    assert sync.header_sentence(measurement).startswith(expected)
     assert sync.readme_entry(measurement) == short
 
 
@@ -73,5 +74,6 @@ def test_rewriting_keeps_what_follows_the_sentence(tmp_path, table, monkeypatch)
     assert sync.sync_notebook(path, table, write=False) is True
     assert sync.sync_notebook(path, table, write=True) is True
     source = nbformat.read(path, as_version=4).cells[0].source
-    assert source == "# 00 · x\n\n" + sync.header_sentence(table["00_start_here.ipynb"]) + " Set `FULL = True` for more."
+    wanted = sync.header_sentence(table["00_start_here.ipynb"])
+    assert source == "# 00 · x\n\n" + wanted + " Set `FULL = True` for more."
     assert sync.sync_notebook(path, table, write=True) is False  # idempotent
