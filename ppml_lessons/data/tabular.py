@@ -137,11 +137,18 @@ def load_german() -> pd.DataFrame:
 
     The coded attributes (``A11``, ``A43``, ...) are replaced by the
     descriptions in ``values_maps.json`` and stored as ``category`` dtype;
-    ``telephone`` and ``foreign_worker`` become booleans. Attribute 9 mixes sex
-    and marital status (``personal_status_sex``, e.g. ``"female :
-    divorced/separated/married"``); a derived ``sex`` column holds its first
-    part. The target ``good_credit`` is 1 for a good risk (700 rows) and 0 for
-    a bad one (300 rows). Used by the fairness lessons.
+    ``telephone`` and ``foreign_worker`` become booleans. The target
+    ``good_credit`` is 1 for a good risk (700 rows) and 0 for a bad one (300
+    rows). Lesson 00 shows it; no lesson builds on it.
+
+    The labels are UCI's documentation, which Grömping (2019) showed to be
+    wrong for several attributes. Attribute 9 (``personal_status_sex``) is the
+    one that matters for fairness: code A92, documented as "female :
+    divorced/separated/married", also holds single men, and A94, documented
+    as "male : married/widowed", holds single women (A93 holds married or
+    widowed men, not single ones). Sex therefore cannot be read off this
+    column, and the loader derives no ``sex`` column; compare groups on Adult
+    or COMPAS instead, or use the corrected South German Credit data.
 
     Returns
     -------
@@ -151,8 +158,8 @@ def load_german() -> pd.DataFrame:
     Examples
     --------
     >>> german = load_german()
-    >>> len(german), int(german["good_credit"].sum())
-    (1000, 700)
+    >>> len(german), int(german["good_credit"].sum()), "sex" in german
+    (1000, 700, False)
     """
     maps = json.loads(data_path("german/values_maps.json").read_text())
     raw = pd.read_csv(
@@ -174,8 +181,6 @@ def load_german() -> pd.DataFrame:
                 frame[column] = mapped.astype(bool)
             else:
                 frame[column] = mapped.astype(pd.CategoricalDtype(values))
-    sex = frame["personal_status_sex"].astype(str).str.split(" :").str[0].str.strip()
-    frame.insert(frame.columns.get_loc("personal_status_sex") + 1, "sex", sex.astype("category"))
     return frame
 
 

@@ -18,16 +18,19 @@ and the tests execute exactly that code and check that it is accepted.
 from __future__ import annotations
 
 import html
+import importlib
 import inspect
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar
 
 from .._validation import check_number
 
-__all__ = ["____", "Placeholder", "Incorrect", "CheckResult", "Exercise"]
+__all__ = ["____", "Placeholder", "Incorrect", "CheckResult", "Exercise", "lesson_exercises", "solution_failures",
+           "assert_solutions_work"]
 
 
 class Placeholder:
@@ -225,3 +228,63 @@ class Exercise:
 
     def __repr__(self) -> str:
         return f"<exercise {type(self).__name__}: {self.prompt}>"
+
+
+def lesson_exercises(module: str | ModuleType) -> dict[str, Exercise]:
+    """The exercises a lesson module declares (``q1``, ``q2``, ...), by name.
+
+    Examples
+    --------
+    >>> sorted(lesson_exercises("ppml_lessons.exercises.lesson00"))
+    ['q1', 'q2']
+    """
+    if isinstance(module, str):
+        module = importlib.import_module(module)
+    if not isinstance(module, ModuleType):
+        raise TypeError(f"module must be a module or its dotted name; got {module!r}")
+    return {name: value for name, value in vars(module).items() if isinstance(value, Exercise)}
+
+
+def solution_failures(module: str | ModuleType, namespace: Mapping[str, Any]) -> list[str]:
+    """Run every exercise's solution code in ``namespace`` (a notebook's globals) and grade it.
+
+    This is what a learner gets who pastes ``qN.solution()`` into the notebook
+    after running the cells above it: the code must run there and be graded
+    correct. Each solution runs in its own shallow copy of ``namespace``, so the
+    notebook's variables are left alone. Returns one message per exercise whose
+    solution raised or was not graded correct (an empty list when all pass).
+    The test suite calls it, through :func:`assert_solutions_work`, in the
+    kernel nbval has just run each lesson in (see the repository's
+    ``conftest.py``).
+
+    Examples
+    --------
+    >>> failures = solution_failures("ppml_lessons.exercises.lesson00", {})  # nothing defined: NameError
+    >>> [message.split(":")[0] for message in failures]
+    ['q1', 'q2']
+    """
+    if not isinstance(namespace, Mapping):
+        raise TypeError(f"namespace must be a mapping of names (a notebook's globals()); got {namespace!r}")
+    failures = []
+    for name, exercise in lesson_exercises(module).items():
+        scope = dict(namespace)
+        try:
+            exec(textwrap.dedent(exercise.solution_code), scope)  # noqa: S102 - the course's own reference code
+            answers = {variable: scope[variable] for variable in exercise.variables}
+        except Exception as error:
+            failures.append(f"{name}: its solution raised {type(error).__name__}: {error}")
+            continue
+        result = exercise.evaluate(**answers)
+        if not result.correct:
+            failures.append(f"{name}: its solution was graded {result}")
+    return failures
+
+
+def assert_solutions_work(module: str | ModuleType, namespace: Mapping[str, Any]) -> None:
+    """Raise ``AssertionError`` listing every exercise whose solution fails in ``namespace``.
+
+    See :func:`solution_failures`.
+    """
+    failures = solution_failures(module, namespace)
+    if failures:
+        raise AssertionError("exercise solutions that fail in this notebook:\n- " + "\n- ".join(failures))

@@ -16,6 +16,21 @@ def _adult_train():
     return load_adult()[0]
 
 
+def _whole_number(name: str, value: Any) -> int:
+    """A count as an int: Python or NumPy integers, one-element tensors/arrays, integral floats; nothing else."""
+    number = value
+    if hasattr(number, "item") and not isinstance(number, (bool, int, float)):
+        try:
+            number = number.item()  # a NumPy scalar, or a tensor/array holding one element
+        except (TypeError, ValueError, RuntimeError):
+            raise Incorrect(f"`{name}` should be one whole number; got {value!r}") from None
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise Incorrect(f"`{name}` should be a whole number; got {value!r}")
+    if isinstance(number, float) and not number.is_integer():
+        raise Incorrect(f"`{name}` is a count, so it should be a whole number; got {float(number)!r}")
+    return int(number)
+
+
 class SneakerCount(Exercise):
     """How many Fashion-MNIST training images are sneakers?"""
 
@@ -36,9 +51,7 @@ class SneakerCount(Exercise):
     def check_answer(self, sneaker_count: Any) -> None:
         train = load_fashion_mnist(train=True)
         expected = int((train.targets == train.classes.index("Sneaker")).sum())
-        if isinstance(sneaker_count, bool) or not isinstance(sneaker_count, int) and not hasattr(sneaker_count, "item"):
-            raise Incorrect(f"`sneaker_count` should be a whole number; got {sneaker_count!r}")
-        value = int(sneaker_count)
+        value = _whole_number("sneaker_count", sneaker_count)
         if value == len(train):
             raise Incorrect("that is the size of the whole training set; count only the sneakers.")
         if value == len(train.classes):
@@ -53,7 +66,7 @@ class IncomeRateRatio(Exercise):
     variables = ("rate_ratio",)
     prompt = (
         "Set `rate_ratio` to the share of women earning >50K divided by the share of men earning >50K "
-        "(Adult training split)."
+        "(Adult training split): a ratio of base rates."
     )
     hints = (
         "`adult_train.groupby('sex', observed=True)['income_over_50k'].mean()` gives each group's share.",

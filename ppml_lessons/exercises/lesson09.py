@@ -18,6 +18,9 @@ __all__ = ["q1", "q2", "q3", "ShapleyByHand", "ProbabilityFromShap", "FindThePro
 #: The instance and baseline of q1.
 TOY_X = (2.0, 1.0, 3.0)
 
+#: The setup cell of lesson 09: its seed, and the sizes of the background and of the explained sample.
+SEED, N_BACKGROUND, N_EXPLAIN = 0, 50, 500
+
 
 def toy_function(x1: float, x2: float, x3: float) -> float:
     """q1's model: ``f(x1, x2, x3) = x1 + 2 * x2 * x3``."""
@@ -26,19 +29,28 @@ def toy_function(x1: float, x2: float, x3: float) -> float:
 
 @lru_cache(maxsize=2)
 def _tree_audit(with_sex: bool) -> tuple[pd.DataFrame, np.ndarray, float, np.ndarray]:
-    """Tree SHAP (interventional, log-odds) of lesson 09's boosted model for 500 test people, with or without sex."""
+    """Interventional Tree SHAP (log-odds) of lesson 09's boosted model, with or without sex, as the notebook has it.
+
+    The notebook's first two draws from its generator ``seed_everything(SEED)`` pick the background
+    (``N_BACKGROUND`` training rows) and the ``N_EXPLAIN`` explained test people; the same draws here
+    give the same people, so that q2 and q3 grade the values the learner sees (``tree_shap``,
+    ``shap_no_sex``). The test suite runs each solution in the executed notebook to keep the two equal.
+    """
     import shap
 
     train, test = load_adult()
+    split = encode_adult_ordinal(train, test)
+    rng = np.random.default_rng(SEED)
+    background = split.x_train[rng.choice(len(split.x_train), N_BACKGROUND, replace=False)]
+    rows = rng.choice(len(split.x_test), N_EXPLAIN, replace=False)
     columns = [c for c in ADULT_TREE_FEATURES if with_sex or c != "sex"]
-    split = encode_adult_ordinal(train, test, columns=columns)
-    model = adult_gradient_boosting(rng=0).fit(split.x_train, split.y_train)
-    rng = np.random.default_rng(9)
-    background = split.x_train[rng.choice(len(split.x_train), 100, replace=False)]
-    rows = rng.choice(len(split.x_test), 500, replace=False)
+    if not with_sex:
+        background = background[:, [split.feature_names.index(c) for c in columns]]
+        split = encode_adult_ordinal(train, test, columns=columns)
+    model = adult_gradient_boosting(rng=SEED).fit(split.x_train, split.y_train)
     explainer = shap.TreeExplainer(model, data=background, feature_perturbation="interventional")
     values = pd.DataFrame(explainer.shap_values(split.x_test[rows]), columns=columns)
-    is_woman = (test["sex"].to_numpy()[rows] == "Female")
+    is_woman = test["sex"].to_numpy()[rows] == "Female"
     probability = model.predict_proba(split.x_test[rows])[:, 1]
     return values, is_woman, float(np.ravel(explainer.expected_value)[0]), probability
 
@@ -104,9 +116,10 @@ class ProbabilityFromShap(Exercise):
 
     variables = ("p_from_shap",)
     prompt = (
-        "`tree_shap` holds interventional Tree SHAP values (log-odds scale) of the boosted model for some test "
-        "people and `base_value` is E[f] on that scale. Set `p_from_shap` to the model's predicted probability "
-        "for the first person (row 0), computed only from `tree_shap` and `base_value`."
+        "`tree_shap` holds section 2's interventional Tree SHAP values (log-odds scale) of the boosted model for "
+        "the 500 explained test people, and `base_value` is E[f] on that scale. Set `p_from_shap` to the model's "
+        "predicted probability for the first person (row 0, the waterfall's person), computed only from "
+        "`tree_shap` and `base_value`."
     )
     hints = (
         "Efficiency: base_value + the sum of the row's SHAP values equals the model's output f(x).",
@@ -119,7 +132,7 @@ class ProbabilityFromShap(Exercise):
 
     def namespace(self) -> dict[str, Any]:
         values, _, base, _ = _tree_audit(True)
-        return {"tree_shap": values.iloc[:5].copy(), "base_value": base, "np": np}
+        return {"tree_shap": values.copy(), "base_value": base, "np": np}
 
     def check_answer(self, p_from_shap: Any) -> None:
         values, _, base, probability = _tree_audit(True)
@@ -161,7 +174,7 @@ class FindTheProxy(Exercise):
 
     def namespace(self) -> dict[str, Any]:
         values, is_woman, _, _ = _tree_audit(False)
-        return {"shap_no_sex": values, "is_woman": is_woman}
+        return {"shap_no_sex": values.copy(), "is_woman": is_woman.copy()}
 
     def check_answer(self, proxy: Any) -> None:
         values, is_woman, _, _ = _tree_audit(False)

@@ -12,7 +12,19 @@ from lime.lime_tabular import LimeTabularExplainer
 
 from .._validation import check_number, check_type
 
-__all__ = ["lime_tabular_runs", "lime_stability_summary", "image_classifier_fn"]
+__all__ = ["default_kernel_width", "lime_tabular_runs", "lime_stability_summary", "image_classifier_fn"]
+
+
+def default_kernel_width(n_features: int) -> float:
+    """LIME's default kernel width for tabular data, ``0.75 * sqrt(n_features)`` (lesson 09).
+
+    Examples
+    --------
+    >>> round(default_kernel_width(10), 3)
+    2.372
+    """
+    n_features = check_number("n_features", n_features, low=1, integer=True)
+    return 0.75 * float(np.sqrt(n_features))
 
 
 def lime_tabular_runs(
@@ -24,6 +36,7 @@ def lime_tabular_runs(
     categorical_features: Sequence[int] = (),
     seeds: Sequence[int] = tuple(range(10)),
     num_samples: Sequence[int] = (500, 2000, 5000),
+    kernel_width: float | None = None,
 ) -> pd.DataFrame:
     """Explain one instance with LIME once per seed and per sample size; one row per run and feature.
 
@@ -43,6 +56,9 @@ def lime_tabular_runs(
         Indices of the columns holding category codes.
     seeds : sequence of int, default 0..9
     num_samples : sequence of int, default (500, 2000, 5000)
+    kernel_width : float, optional
+        Width of LIME's exponential kernel, which weights each perturbed sample by its distance to the
+        instance; ``None`` keeps LIME's default ``0.75 * sqrt(d)`` (see :func:`default_kernel_width`).
 
     Returns
     -------
@@ -74,12 +90,14 @@ def lime_tabular_runs(
         raise ValueError("seeds and num_samples must each hold at least one value; got an empty sequence")
     for n in num_samples:
         check_number("num_samples[i]", n, low=10, integer=True)
+    if kernel_width is not None:
+        kernel_width = check_number("kernel_width", kernel_width, low=0, low_open=True)
     rows: list[dict[str, Any]] = []
     for seed in seeds:
         check_number("seeds[i]", seed, low=0, integer=True)
         explainer = LimeTabularExplainer(
             training_data, feature_names=list(feature_names), categorical_features=list(categorical_features),
-            class_names=["0", "1"], random_state=int(seed), mode="classification",
+            class_names=["0", "1"], random_state=int(seed), mode="classification", kernel_width=kernel_width,
         )
         for n in num_samples:
             explanation = explainer.explain_instance(

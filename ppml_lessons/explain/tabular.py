@@ -4,9 +4,12 @@ Exact Shapley values need at most ten features, so lesson 09's tree model reads
 the ten Adult columns in :data:`ADULT_TREE_FEATURES` as numbers (category codes
 for the categorical ones). The logistic regression of lessons 07-08 keeps its
 one-hot inputs; :func:`one_hot_groups` says which column each encoded input
-came from, so that :func:`sum_by_group` can add its attributions back up
-(Shapley values are additive, so the sum is the column's Shapley value when the
-one-hot block moves together).
+came from, so that :func:`sum_by_group` can add its attributions back up. For a
+linear model explained interventionally the sum is exactly the column's Shapley
+value (the column played as one player): the log-odds are a sum of one term per
+column, so the game splits into one game per column (linearity of Shapley values
+in the game, not the additivity axiom). For models with interactions across
+columns the sum is an approximation.
 """
 
 from __future__ import annotations

@@ -59,10 +59,18 @@ def test_german_is_decoded():
     text_columns = german.select_dtypes("category")
     for column in text_columns:
         assert not german[column].astype(str).str.fullmatch(r"A\d+").any(), column
-    raw = data_path("german/german.data").read_text().split()
-    female_codes = sum(token in {"A92", "A95"} for token in raw)
-    assert (german["sex"] == "female").sum() == female_codes == 310
     assert german["telephone"].dtype == bool
+
+
+def test_german_derives_no_sex_column():
+    """Attribute 9's UCI labels are wrong (Groemping 2019): A92 also holds single men, A94 single women."""
+    german = load_german()
+    assert not any("sex" == column or column.startswith("sex") for column in german.columns)
+    raw = data_path("german/german.data").read_text().split()
+    codes = {code: sum(token == code for token in raw) for code in ["A91", "A92", "A93", "A94", "A95"]}
+    assert codes == {"A91": 50, "A92": 310, "A93": 548, "A94": 92, "A95": 0}
+    counts = german["personal_status_sex"].value_counts()
+    assert counts["female : divorced/separated/married"] == codes["A92"]  # the UCI label, kept as documented
 
 
 def test_compas_filter_follows_propublica():

@@ -1,6 +1,9 @@
+import types
+
 import pytest
 
 from ppml_lessons.exercises import Exercise, Incorrect, ____
+from ppml_lessons.exercises.core import assert_solutions_work, lesson_exercises, solution_failures
 
 
 class Double(Exercise):
@@ -81,3 +84,41 @@ def test_hint_and_solution_print(capsys):
 def test_evaluate_needs_every_variable():
     with pytest.raises(TypeError, match="missing"):
         Double().evaluate()
+
+
+def _lesson(**exercises):
+    module = types.ModuleType("fake_lesson")
+    vars(module).update(exercises)
+    return module
+
+
+class NeedsBase(Exercise):
+    variables = ("doubled",)
+    prompt = "Set `doubled` to twice `base`."
+    hints = ("2 * base",)
+    solution_code = "doubled = 2 * base"
+
+    def check_answer(self, doubled):
+        if doubled != 42:
+            raise Incorrect(f"expected 42; got {doubled}")
+
+
+def test_solution_failures_runs_each_solution_in_the_given_namespace():
+    lesson = _lesson(q1=Double(), q2=NeedsBase())
+    assert solution_failures(lesson, {"base": 21}) == []
+    assert solution_failures(lesson, {}) == ["q2: its solution raised NameError: name 'base' is not defined"]
+    wrong = solution_failures(lesson, {"base": 20})  # runs, but the notebook's value makes it wrong
+    assert wrong == ["q2: its solution was graded Incorrect: expected 42; got 40"]
+    namespace = {"base": 21}
+    solution_failures(lesson, namespace)
+    assert namespace == {"base": 21}  # the notebook's variables are left alone
+
+
+def test_assert_solutions_work_lists_every_failure():
+    with pytest.raises(AssertionError, match=r"(?s)fail in this notebook.*q2: its solution raised NameError"):
+        assert_solutions_work(_lesson(q1=Double(), q2=NeedsBase()), {})
+    assert_solutions_work(_lesson(q1=Double(), q2=NeedsBase()), {"base": 21})
+    with pytest.raises(TypeError, match="namespace must be a mapping"):
+        solution_failures(_lesson(q1=Double()), ["base"])
+    with pytest.raises(TypeError, match="module must be a module"):
+        lesson_exercises(3)

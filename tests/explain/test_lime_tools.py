@@ -2,7 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ppml_lessons.explain.lime_tools import image_classifier_fn, lime_stability_summary, lime_tabular_runs
+from ppml_lessons.explain.lime_tools import (
+    default_kernel_width,
+    image_classifier_fn,
+    lime_stability_summary,
+    lime_tabular_runs,
+)
 from ppml_lessons.models import SmallCNN
 
 
@@ -29,6 +34,20 @@ def test_runs_are_seeded_and_find_the_feature_that_matters(problem):
     summary = lime_stability_summary(runs, top_k=1)
     assert list(summary.index) == [300, 1000]
     assert (summary["top_k_agreement"] == 1.0).all() and (summary["top1_changes"] == 0).all()
+
+
+def test_kernel_width_is_passed_to_lime(problem):
+    data, proba = problem
+    kwargs = dict(training_data=data, feature_names=list("abcd"), seeds=[0], num_samples=[500])
+    default = lime_tabular_runs(proba, data[0], **kwargs)
+    explicit = lime_tabular_runs(proba, data[0], kernel_width=default_kernel_width(4), **kwargs)
+    pd.testing.assert_frame_equal(default, explicit)  # None means LIME's 0.75 * sqrt(d)
+    narrow = lime_tabular_runs(proba, data[0], kernel_width=0.1, **kwargs)
+    assert not np.allclose(narrow["weight"], default["weight"])
+    with pytest.raises(ValueError, match=r"kernel_width must be a float in \(0, inf"):
+        lime_tabular_runs(proba, data[0], kernel_width=0, **kwargs)
+    with pytest.raises(ValueError, match="n_features"):
+        default_kernel_width(0)
 
 
 def test_summary_counts_disagreeing_seeds():
