@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Build the course website: Sphinx + myst-nb + sphinx-book-theme, offline and strict (-W).
+
+    python3 course.py site                            # every lesson, executed (or from the cache)
+    .venv/bin/python tools/build_site.py --execute 00 03    # render every lesson, execute only 00 and 03
+
+Steps: stage docs/ and the lessons in build/site-src (the lessons get their glossary links and
+citation keys from tools/link_lessons.py, which changes nothing once the lessons carry them),
+generate the course map from benchmarks/results/notebooks.md, copy MathJax from the installed
+``django-static-mathjax`` package into the site's static files, then run sphinx-build -W.
+Notebooks are executed by myst-nb through a jupyter-cache folder (build/jupyter_cache): a lesson
+whose code cells are unchanged since its last execution is taken from the cache, not run again.
+The script says which lessons it executes and which it reuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import link_lessons  # noqa: E402
+
+DOCS = ROOT / "docs"
+NOTEBOOKS = ROOT / "notebooks"
+TIMINGS = ROOT / "benchmarks" / "results" / "notebooks.md"
+DEFAULT_OUT = ROOT / "build" / "site"
+DEFAULT_CACHE = ROOT / "build" / "jupyter_cache"
+# MathJax 3 files the site needs: the combined TeX/MathML-to-HTML component, its fonts, and the
+# extensions and accessibility components it may load on demand.
+MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "a11y", "ui", "adaptors")
+
+
+def lesson_paths(selection: list[str] | None) -> list[Path]:
+    """The lesson notebooks, in order; ``selection`` holds two-digit numbers ("00", "03")."""
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if selection:
+        unknown = set(selection) - {p.name[:2] for p in paths}
+        if unknown:
+            raise SystemExit(f"--lessons must name existing lessons {[p.name[:2] for p in paths]}; got {sorted(unknown)}")
+        paths = [p for p in paths if p.name[:2] in selection]
+    return paths
+
+
+def read_timings(path: Path = TIMINGS) -> dict[str, tuple[str, str]]:
+    """Notebook name -> (wall time in s, peak memory in MB) from the benchmark table."""
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].endswith(".ipynb"):
+            rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+def _title(notebook: nbformat.NotebookNode) -> str:
+    for cell in notebook.cells:
+        match = re.search(r"^# (.+)$", cell.source, re.M)
+        if cell.cell_type == "markdown" and match:
+            return match.group(1).strip()
+    return "?"
+
+
+def prerequisites(notebook: nbformat.NotebookNode) -> list[str]:
+    """Two-digit numbers of the lessons named on the notebook's "Prerequisites:" line."""
+    for cell in notebook.cells:
+        match = re.search(r"\*\*Prerequisites:\*\*(.*?)(?:\n\n|$)", cell.source, re.S)
+        if cell.cell_type == "markdown" and match:
+            text = match.group(1)
+            numbers = re.findall(r"lessons? (\d{1,2})|(?:,|and|or) (\d{1,2})\b|\b(\d{1,2})-(\d{1,2})\b", text)
+            found = set()
+            for single, more, low, high in numbers:
+                if low and high:
+                    found.update(range(int(low), int(high) + 1))
+                for value in (single, more):
+                    if value:
+                        found.add(int(value))
+            return [f"{n:02d}" for n in sorted(found)]
+    return []
+
+
+def course_map(paths: list[Path], staged: set[str], timings: dict[str, tuple[str, str]]) -> str:
+    """The landing page's table: every lesson with its measured run time and memory."""
+    lines = ["| | lesson | prerequisites | run time (s) | peak memory (MB) |", "|---|---|---|---:|---:|"]
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        title = _title(notebook).split("·", 1)[-1].strip()
+        link = f"[{title}](notebooks/{path.stem}.ipynb)" if path.name in staged else title
+        seconds, memory = timings.get(path.name, ("not measured", "not measured"))
+        needs = ", ".join(prerequisites(notebook)) or "none"
+        lines.append(f"| {path.name[:2]} | {link} | {needs} | {seconds} | {memory} |")
+    return "\n".join(lines) + "\n"
+
+
+def copy_mathjax(static: Path) -> None:
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or spec.submodule_search_locations is None:
+        raise SystemExit("MathJax is missing: install the site extra (pip install -c constraints.txt -e .[site])")
+    es5 = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    for part in MATHJAX_PARTS:
+        source, target = es5 / part, static / "mathjax" / part
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def stage(src: Path, paths: list[Path]) -> None:
+    """Assemble the Sphinx source folder: docs, linked lessons, the course map and MathJax."""
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("conf.py", "_build"))
+    (src / "notebooks").mkdir()
+    terms, references = link_lessons.read_glossary(), link_lessons.read_references()
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        missing = link_lessons.link_notebook(notebook, terms, references)
+        if missing:
+            raise SystemExit(f"{path.name}: no entry in docs/references.bib for: {missing}")
+        nbformat.write(notebook, src / "notebooks" / path.name)
+    everything = lesson_paths(None)
+    (src / "course_map.md").write_text(course_map(everything, {p.name for p in paths}, read_timings()), encoding="utf-8")
+    copy_mathjax(src / "_static")
+
+
+def report_cache(src: Path, cache: Path, to_execute: list[Path]) -> None:
+    """Say, per lesson, whether myst-nb will execute it or reuse the cached execution."""
+    from jupyter_cache import get_cache
+
+    store = get_cache(str(cache))
+    for path in to_execute:
+        notebook = nbformat.read(src / "notebooks" / path.name, as_version=4)
+        try:
+            record = store.match_cache_notebook(notebook)
+            print(f"  {path.name}: reusing the cached execution of {record.created:%Y-%m-%d %H:%M}", flush=True)
+        except KeyError:
+            print(f"  {path.name}: no cached execution of this code; executing it", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the course website.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the HTML (default build/site)")
+    parser.add_argument("--lessons", nargs="*", help="only these lessons (two-digit numbers); default all")
+    parser.add_argument("--execute", nargs="*", help="execute only these lessons; the others are shown without outputs")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="jupyter-cache folder (default build/jupyter_cache)")
+    args = parser.parse_args(argv)
+    paths = lesson_paths(args.lessons)
+    executed = lesson_paths(args.execute) if args.execute is not None else paths
+    executed = [p for p in executed if p in paths]
+    out = args.out.resolve()
+    src = out.parent / f"{out.name}-src"
+    started = time.perf_counter()
+    stage(src, paths)
+    print(f"Site sources staged in {src} ({len(paths)} lessons); execution cache {args.cache}:", flush=True)
+    report_cache(src, args.cache, executed)
+    for path in paths:
+        if path not in executed:
+            print(f"  {path.name}: not executed (shown without outputs)", flush=True)
+    env = dict(os.environ, PYTHONHASHSEED="0", PPML_SITE_CACHE=str(args.cache.resolve()),
+               PPML_SITE_NO_EXECUTE=",".join(f"notebooks/{p.name}" for p in paths if p not in executed))
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-c", str(DOCS), str(src), str(out)]
+    if out.exists():
+        shutil.rmtree(out)
+    result = subprocess.run(command, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        print("The site build failed (warnings count as errors): see the messages above.", file=sys.stderr)
+        return result.returncode
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"Site built in {time.perf_counter() - started:.0f} s: {out} ({size / 1e6:.1f} MB); open {out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
