@@ -45,6 +45,7 @@ mathjax_path = "mathjax/tex-mml-chtml.js"
 # ----- theme -------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "ppml-lessons"
+html_favicon = "favicon.svg"
 html_copy_source = False
 html_theme_options = {
     "home_page_in_toc": True,
@@ -53,6 +54,7 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_repository_button": False,
     "navigation_with_keys": False,
+    "default_mode": "auto",
 }
 html_last_updated_fmt = None
 

@@ -115,6 +115,40 @@ def copy_mathjax(static: Path) -> None:
             shutil.copy2(source, target)
 
 
+_LABELS = {
+    "title": re.compile(r"""(?:set_title|suptitle|\btitle)\s*[(=]\s*f?(["'])(.+?)\1"""),
+    "horizontal axis": re.compile(r"""(?:set_xlabel|\bxlabel)\s*[(=]\s*f?(["'])(.+?)\1"""),
+    "vertical axis": re.compile(r"""(?:set_ylabel|\bylabel)\s*[(=]\s*f?(["'])(.+?)\1"""),
+}
+
+
+def figure_alt_text(code: str, *, lesson: str, number: int) -> str:
+    """Alt text for the figures of one code cell: the titles and axis labels its code sets.
+
+    Placeholders of f-strings become "…". A cell that sets none gets a sentence naming the cell.
+    """
+    parts = []
+    for label, pattern in _LABELS.items():
+        found = [re.sub(r"\{[^{}]*\}", "…", m.group(2)).replace("\\n", " ") for m in pattern.finditer(code)]
+        found = list(dict.fromkeys(f for f in found if f.strip(" …")))
+        if found:
+            parts.append(f"{label}: {'; '.join(found)}")
+    if not parts:
+        return f"Figure drawn by code cell {number} of lesson {lesson}; its code sets no title."
+    return f"Figure of lesson {lesson}. " + ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+
+
+def add_alt_text(notebook: nbformat.NotebookNode, lesson: str) -> None:
+    """Give the image outputs of every code cell alt text (myst-nb reads cell metadata mystnb.image)."""
+    number = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        options = cell.metadata.setdefault("mystnb", {}).setdefault("image", {})
+        options.setdefault("alt", figure_alt_text(cell.source, lesson=lesson, number=number))
+
+
 def stage(src: Path, paths: list[Path]) -> None:
     """Assemble the Sphinx source folder: docs, linked lessons, the course map and MathJax."""
     if src.exists():
@@ -127,6 +161,7 @@ def stage(src: Path, paths: list[Path]) -> None:
         missing = link_lessons.link_notebook(notebook, terms, references)
         if missing:
             raise SystemExit(f"{path.name}: no entry in docs/references.bib for: {missing}")
+        add_alt_text(notebook, path.name[:2])
         nbformat.write(notebook, src / "notebooks" / path.name)
     everything = lesson_paths(None)
     (src / "course_map.md").write_text(course_map(everything, {p.name for p in paths}, read_timings()), encoding="utf-8")
