@@ -19,7 +19,7 @@ copyright = "ppml-lessons contributors, MIT licence"
 
 extensions = ["myst_nb", "sphinx_book_theme", "sphinxcontrib.bibtex"]
 root_doc = "index"
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "course_map.md"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "course_map.md", "prerequisites.md"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # ----- notebooks ---------------------------------------------------------------------------------

@@ -101,6 +101,53 @@ def course_map(paths: list[Path], staged: set[str], timings: dict[str, tuple[str
     return "\n".join(lines) + "\n"
 
 
+def prerequisites_page(paths: list[Path], out: Path) -> str:
+    """The prerequisites graph as a figure (written to ``out``) and a table, for the instructor guide."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    needs = {p.name[:2]: prerequisites(nbformat.read(p, as_version=4)) for p in paths}
+    depth: dict[str, int] = {}
+    for lesson in sorted(needs):  # lessons only build on earlier ones
+        depth[lesson] = 1 + max((depth[n] for n in needs[lesson] if n in depth), default=-1)
+    layers: dict[int, list[str]] = {}
+    for lesson, level in depth.items():
+        layers.setdefault(level, []).append(lesson)
+    # Within a step, a lesson sits next to those it needs (mean height of its prerequisites), and
+    # each step is shifted a little so that no arrow runs straight through another lesson.
+    where: dict[str, tuple[float, float]] = {}
+    for level in sorted(layers):
+        ranked = sorted(layers[level], key=lambda l: -sum(where[n][1] for n in needs[l] if n in where) / max(len(needs[l]), 1))
+        for i, lesson in enumerate(ranked):
+            where[lesson] = (level, -i + (len(ranked) - 1) / 2 + 0.35 * (level % 2))
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for lesson, required in needs.items():
+        for other in required:
+            bend = 0.25 if depth[lesson] - depth[other] > 1 else 0.0  # arrows that skip a step curve around
+            ax.annotate("", xy=where[lesson], xytext=where[other],
+                        arrowprops={"arrowstyle": "-|>", "color": "#555555", "shrinkA": 14, "shrinkB": 14,
+                                    "connectionstyle": f"arc3,rad={bend}"})
+    for lesson, (x, y) in where.items():
+        ax.scatter([x], [y], s=900, color="#56B4E9", edgecolor="#0072B2", zorder=3)
+        ax.text(x, y, lesson, ha="center", va="center", fontsize=11, fontweight="bold", zorder=4)
+    ax.set_title("Prerequisites between the lessons (an arrow points to the lesson that needs it)")
+    ax.set_xlabel("step in the course (longest chain of prerequisites)")
+    ax.set_ylabel("lessons at the same step")
+    ax.set_xticks(sorted(layers))
+    ax.set_yticks([])
+    ax.margins(0.15)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    needed_by = {l: sorted(k for k, v in needs.items() if l in v) for l in needs}
+    rows = ["| lesson | needs | needed by |", "|---|---|---|"]
+    rows += [f"| {l} | {', '.join(needs[l]) or 'none'} | {', '.join(needed_by[l]) or 'none'} |" for l in sorted(needs)]
+    alt = "Graph of the lessons' prerequisites; the table below lists the same arrows."
+    return f"```{{image}} {out.name}\n:alt: {alt}\n```\n\n" + "\n".join(rows) + "\n"
+
+
 def copy_mathjax(static: Path) -> None:
     spec = importlib.util.find_spec("mathjax")
     if spec is None or spec.submodule_search_locations is None:
@@ -165,6 +212,7 @@ def stage(src: Path, paths: list[Path]) -> None:
         nbformat.write(notebook, src / "notebooks" / path.name)
     everything = lesson_paths(None)
     (src / "course_map.md").write_text(course_map(everything, {p.name for p in paths}, read_timings()), encoding="utf-8")
+    (src / "prerequisites.md").write_text(prerequisites_page(everything, src / "prerequisites.png"), encoding="utf-8")
     copy_mathjax(src / "_static")
 
 
