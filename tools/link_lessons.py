@@ -6,7 +6,7 @@
 
 Glossary: every term of docs/glossary.md (each line of a ``{glossary}`` entry is one of its
 names) is linked at its first use in each lesson, as a MyST link to the term,
-``[quasi-identifiers](<#quasi-identifier>)``, which reads as an ordinary link in JupyterLab
+``[quasi-identifiers](<#quasi-identifier>)`` (Sphinx looks terms up in lower case), which reads as an ordinary link in JupyterLab
 and resolves to the glossary on the site. Headings, code, math, links and the "Further reading"
 cell are left alone.
 
@@ -131,7 +131,7 @@ def link_glossary(cells: list[str], terms: list[Term]) -> list[str]:
             use = _first_use(prose, term)
             if use is not None:
                 start, end, name = use
-                prose = f"{prose[:start]}[{prose[start:end]}](<#{name}>){prose[end:]}"
+                prose = f"{prose[:start]}[{prose[start:end]}](<#{name.lower()}>){prose[end:]}"
                 done.add(term)
         out.append(prose + rest)
     return out

@@ -116,7 +116,7 @@ def test_glossary_terms_are_linked_once_at_their_first_use_in_prose(files) -> No
     assert "The [sensitivity](<#sensitivity>) of a count" in sections
     assert "differential privacy again" in sections  # linked once per lesson, at its first use
     assert "[a link about sensitivity](https://example.org/sensitivity)" in sections
-    assert "[RDP](<#RDP>) composes, and so does Rényi DP." in sections  # one link per term, whichever name
+    assert "[RDP](<#rdp>) composes, and so does Rényi DP." in sections  # one link per term, whichever name
     assert "Quasi-identifiers and differential privacy once more." in further  # Further reading untouched
 
 
