@@ -54,9 +54,10 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_repository_button": False,
     "navigation_with_keys": False,
-    "default_mode": "auto",
 }
 html_last_updated_fmt = None
+# Without a default, the theme logs a console error on a visitor's first page ("invalid theme mode").
+html_context = {"default_mode": "auto"}
 
 
 def _static_from_sources(app, config) -> None:
@@ -66,6 +67,19 @@ def _static_from_sources(app, config) -> None:
         config.html_static_path = [*config.html_static_path, str(static)]
 
 
+def _terms_in_lower_case(app, env) -> None:
+    """Register every glossary term under its lower-case name too.
+
+    The lessons link terms as Markdown links, ``[FedAvg](<#fedavg>)``; MyST looks such targets up
+    among the terms in lower case, while Sphinx keeps a term's case ("FedAvg").
+    """
+    objects = env.get_domain("std").data["objects"]
+    for (objtype, name), target in list(objects.items()):
+        if objtype == "term":
+            objects.setdefault((objtype, name.lower()), target)
+
+
 def setup(app):
     app.connect("config-inited", _static_from_sources)
+    app.connect("env-updated", _terms_in_lower_case)
     return {"parallel_read_safe": True}
