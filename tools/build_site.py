@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ NOTEBOOKS = ROOT / "notebooks"
 TIMINGS = ROOT / "benchmarks" / "results" / "notebooks.md"
 DEFAULT_OUT = ROOT / "build" / "site"
 DEFAULT_CACHE = ROOT / "build" / "jupyter_cache"
+MANIFEST = "executed_lessons.json"
 # MathJax 3 files the site needs: the combined TeX/MathML-to-HTML component, its fonts, and the
 # extensions and accessibility components it may load on demand.
 MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "a11y", "ui", "adaptors")
@@ -258,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     if result.returncode != 0:
         print("The site build failed (warnings count as errors): see the messages above.", file=sys.stderr)
         return result.returncode
+    # Which lessons show outputs; the browser tests check those for figures.
+    (out / MANIFEST).write_text(json.dumps(sorted(p.name for p in executed)) + "\n", encoding="utf-8")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"Site built in {time.perf_counter() - started:.0f} s: {out} ({size / 1e6:.1f} MB); open {out / 'index.html'}")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -96,6 +97,7 @@ def lesson_pages(site: Path) -> list[Path]:
 
 
 def executed(page: Path) -> bool:
-    """Whether a lesson page shows cell outputs (was executed when the site was built)."""
-    return 'class="cell_output' in page.read_text(encoding="utf-8")
+    """Whether the lesson of a page was executed when the site was built (tools/build_site.py says)."""
+    manifest = page.parents[1] / build_site.MANIFEST
+    return page.stem + ".ipynb" in json.loads(manifest.read_text(encoding="utf-8"))
 
