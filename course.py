@@ -3,11 +3,13 @@
 
     python3 course.py lab     # open the course in JupyterLab
     python3 course.py test    # run every unit test and execute every notebook
+    python3 course.py site    # build the course website into build/site (tools/build_site.py)
 
 The first call creates a virtual environment in .venv and installs the course
 into it with the exact versions in constraints.txt; later calls reuse it and
 reinstall only when constraints.txt or pyproject.toml change. Extra arguments
-after `test` go to pytest (e.g. `python3 course.py test tests/data -x`).
+after `test` go to pytest (e.g. `python3 course.py test tests/data -x`), and
+after `site` to tools/build_site.py (e.g. `python3 course.py site --lessons 00 03`).
 Set PPML_VENV to put the environment elsewhere.
 """
 
@@ -52,20 +54,27 @@ def ensure_environment() -> Path:
         print(f"Creating the course environment in {VENV} (first run only, about 2 minutes)...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     _run(_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(_python(), "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", ".[test]")
+    _run(_python(), "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", ".[test,site]")
     STAMP.write_text(_fingerprint() + "\n")
     return _python()
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"lab", "test"}:
+    if not argv or argv[0] not in {"lab", "test", "site"}:
         print(__doc__)
         return 2
     python = ensure_environment()
     if argv[0] == "lab":
         return subprocess.call([str(python), "-m", "jupyter", "lab", "notebooks/00_start_here.ipynb", *argv[1:]], cwd=ROOT)
+    if argv[0] == "site":
+        return build_site(python, argv[1:])
     env = dict(os.environ, PYTHONHASHSEED="0")
     return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
+
+
+def build_site(python: Path, args: list[str]) -> int:
+    """Build the website into build/site: every lesson executed, or reused from build/jupyter_cache."""
+    return subprocess.call([str(python), "tools/build_site.py", *args], cwd=ROOT)
 
 
 if __name__ == "__main__":

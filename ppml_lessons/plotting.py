@@ -13,7 +13,30 @@ from matplotlib.figure import Figure
 
 from ._validation import check_number, check_type
 
-__all__ = ["image_grid", "bar_chart", "mean_band"]
+__all__ = ["PALETTE", "use_palette", "image_grid", "bar_chart", "mean_band"]
+
+#: The course's colour-blind-safe palette: Okabe & Ito's eight colours (blue, orange, bluish green,
+#: reddish purple, sky blue, vermillion, yellow, black), distinguishable with every common form of
+#: colour-vision deficiency. Importing this module makes it matplotlib's default colour cycle.
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def use_palette() -> None:
+    """Make :data:`PALETTE` matplotlib's default colour cycle ("C0", "C1", ... and plain plots).
+
+    Called when ``ppml_lessons.plotting`` is imported, so every lesson that imports the package's
+    figures draws with it.
+
+    Examples
+    --------
+    >>> use_palette()
+    >>> plt.rcParams["axes.prop_cycle"].by_key()["color"][0]
+    '#0072B2'
+    """
+    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=list(PALETTE))
+
+
+use_palette()
 
 
 def image_grid(

@@ -21,6 +21,7 @@ import html
 import importlib
 import inspect
 import math
+import os
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -216,7 +217,15 @@ class Exercise:
         _show(f"**Hint:** {text}{more}", f"Hint: {text}{more}")
 
     def solution(self) -> None:
-        """Print the reference solution (code a learner can paste)."""
+        """Print the reference solution (code a learner can paste).
+
+        For an assessed lab a teacher sets ``PPML_HIDE_SOLUTIONS=1`` before starting JupyterLab;
+        ``solution()`` then says that solutions are hidden (hints stay available).
+        """
+        if os.environ.get("PPML_HIDE_SOLUTIONS", "0") not in ("", "0"):
+            text = "Solutions are hidden for this lab (PPML_HIDE_SOLUTIONS is set); `.hint()` still works."
+            _show(f"**{text}**", text)
+            return
         code = textwrap.dedent(self.solution_code).strip()
         _show(f"**Solution:**\n```python\n{code}\n```", f"Solution:\n{code}")
 

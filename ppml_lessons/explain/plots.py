@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .. import plotting as _plotting  # noqa: F401 - importing it applies the course palette
 from .._validation import check_type
 
 __all__ = ["attribution_overlay", "lime_stability_plot"]
