@@ -36,11 +36,14 @@ __all__ = ["SETTINGS", "sampling_plan", "train_dp_sgd"]
 #: ``benchmarks/dpsgd_accuracy.py``. ``"lesson"`` is what lesson 04 trains live: a quarter of their epochs,
 #: σ chosen for ε = 3, and a learning rate of 16 instead of 4, the best of the learning rates that
 #: ``benchmarks/dpsgd_curves.py`` compares (in 10 epochs, larger steps matter more than less noise).
+#: Both compute the clipped sums by book-keeping ghost clipping (:mod:`ppml_lessons.dp.ghost`): the same
+#: result as per-sample gradients up to float rounding, without holding one gradient per example
+#: (``benchmarks/dpsgd_speed.py`` measures time and memory).
 SETTINGS: dict[str, dict] = {
     "lesson": {"epochs": 10, "batch_size": 2048, "max_grad_norm": 0.1, "target_epsilon": 3.0, "delta": 1e-5,
-               "lr": 16.0, "momentum": 0.9},
+               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping"},
     "tramer_boneh": {"epochs": 40, "batch_size": 2048, "max_grad_norm": 0.1, "noise_multiplier": 2.15,
-                     "delta": 1e-5, "lr": 4.0, "momentum": 0.9},
+                     "delta": 1e-5, "lr": 4.0, "momentum": 0.9, "clipping": "bookkeeping"},
 }
 
 
