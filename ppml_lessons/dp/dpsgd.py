@@ -36,7 +36,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from .._validation import check_number, check_type
+from .._validation import check_number, check_option, check_type
+from .ghost import ghost_clipped_sum
 
 __all__ = [
     "check_dp_model",
@@ -51,7 +52,11 @@ __all__ = [
     "privatize_sum",
     "privatize",
     "dp_sgd_step",
+    "CLIPPING_METHODS",
 ]
+
+#: The ways :func:`dp_sgd_step` can compute the clipped sum (its ``clipping`` argument).
+CLIPPING_METHODS = ("vmap", "ghost", "bookkeeping")
 
 Gradients = dict[str, torch.Tensor]
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -428,6 +433,7 @@ def dp_sgd_step(
     generator: torch.Generator | None = None,
     loss_fn: LossFunction | None = None,
     max_physical_batch_size: int | None = None,
+    clipping: str = "vmap",
 ) -> dict[str, float]:
     """One DP-SGD step on a (Poisson-sampled) batch: per-sample gradients, clip, sum, noise, average, step.
 
@@ -436,7 +442,15 @@ def dp_sgd_step(
     Adam) works: what it does with the private gradient is post-processing.
     ``max_physical_batch_size`` splits a large batch into chunks whose
     per-sample gradients are computed one after the other (like Opacus's
-    ``BatchMemoryManager``): same result, less memory. Used by lesson 04.
+    ``BatchMemoryManager``): same result, less memory. ``clipping`` chooses
+    how the clipped sum is computed: ``"vmap"`` materialises the per-sample
+    gradients (:func:`per_sample_gradients`, any model without BatchNorm);
+    ``"ghost"`` computes their norms from activations and output gradients and
+    the sum by a second backward pass (:func:`ppml_lessons.dp.ghost.ghost_clipped_sum`:
+    faster and lighter, for models of Linear, Conv2d and GroupNorm layers);
+    ``"bookkeeping"`` is ghost clipping with the second backward pass replaced
+    by weight gradients formed from the stored activations (the fastest). All
+    three give the same step up to float rounding. Used by lesson 04.
 
     Returns
     -------
@@ -460,16 +474,23 @@ def dp_sgd_step(
     c = _max_grad_norm(max_grad_norm)
     if max_physical_batch_size is not None:
         check_number("max_physical_batch_size", max_physical_batch_size, low=1, integer=True)
+    check_option("clipping", clipping, CLIPPING_METHODS)
     chunk = max_physical_batch_size or max(len(inputs), 1)
     params = {name: p for name, p in model.named_parameters() if p.requires_grad}
     total = {name: torch.zeros_like(p) for name, p in params.items()}
     clipped = 0
     for start in range(0, len(inputs), chunk):
-        grads = per_sample_gradients(model, inputs[start:start + chunk], labels[start:start + chunk], loss_fn=loss_fn)
-        clipped += int((per_sample_norms(grads) > c).sum())
-        for name, value in clipped_sum(grads, max_grad_norm=c).items():
+        x, y = inputs[start:start + chunk], labels[start:start + chunk]
+        if clipping in ("ghost", "bookkeeping"):
+            sums, norms = ghost_clipped_sum(model, x, y, max_grad_norm=c, loss_fn=loss_fn,
+                                            bookkeeping=clipping == "bookkeeping")
+        else:
+            grads = per_sample_gradients(model, x, y, loss_fn=loss_fn)
+            sums, norms = clipped_sum(grads, max_grad_norm=c), per_sample_norms(grads)
+            del grads
+        clipped += int((norms > c).sum())
+        for name, value in sums.items():
             total[name] += value
-        del grads
     private = privatize_sum(total, max_grad_norm=c, noise_multiplier=noise_multiplier,
                             expected_batch_size=expected_batch_size, generator=generator)
     for name, p in params.items():

@@ -27,7 +27,7 @@ from .._validation import check_bool, check_number, check_option, check_type
 from ..environment import get_device
 from ..training import evaluate
 from .accounting import RDPAccountant, noise_multiplier_for_epsilon
-from .dpsgd import check_delta, check_dp_model, dp_sgd_step, poisson_sample
+from .dpsgd import CLIPPING_METHODS, check_delta, check_dp_model, dp_sgd_step, poisson_sample
 
 __all__ = ["SETTINGS", "sampling_plan", "train_dp_sgd"]
 
@@ -36,11 +36,14 @@ __all__ = ["SETTINGS", "sampling_plan", "train_dp_sgd"]
 #: ``benchmarks/dpsgd_accuracy.py``. ``"lesson"`` is what lesson 04 trains live: a quarter of their epochs,
 #: σ chosen for ε = 3, and a learning rate of 16 instead of 4, the best of the learning rates that
 #: ``benchmarks/dpsgd_curves.py`` compares (in 10 epochs, larger steps matter more than less noise).
+#: Both compute the clipped sums by book-keeping ghost clipping (:mod:`ppml_lessons.dp.ghost`): the same
+#: result as per-sample gradients up to float rounding, without holding one gradient per example
+#: (``benchmarks/dpsgd_speed.py`` measures time and memory).
 SETTINGS: dict[str, dict] = {
     "lesson": {"epochs": 10, "batch_size": 2048, "max_grad_norm": 0.1, "target_epsilon": 3.0, "delta": 1e-5,
-               "lr": 16.0, "momentum": 0.9},
+               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping"},
     "tramer_boneh": {"epochs": 40, "batch_size": 2048, "max_grad_norm": 0.1, "noise_multiplier": 2.15,
-                     "delta": 1e-5, "lr": 4.0, "momentum": 0.9},
+                     "delta": 1e-5, "lr": 4.0, "momentum": 0.9, "clipping": "bookkeeping"},
 }
 
 
@@ -96,6 +99,7 @@ def train_dp_sgd(
     seed: int = 0,
     device: torch.device | None = None,
     max_physical_batch_size: int | None = None,
+    clipping: str = "vmap",
     progress: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> pd.DataFrame:
@@ -139,6 +143,11 @@ def train_dp_sgd(
         Defaults to :func:`ppml_lessons.environment.get_device`.
     max_physical_batch_size : int, optional
         Compute per-sample gradients in chunks of this size to save memory.
+    clipping : {"vmap", "ghost", "bookkeeping"}, default "vmap"
+        How each step's clipped sum is computed (see :func:`~ppml_lessons.dp.dpsgd.dp_sgd_step`):
+        ``"vmap"`` materialises per-sample gradients and works for any model without BatchNorm;
+        ``"ghost"`` and ``"bookkeeping"`` (ghost clipping, :mod:`ppml_lessons.dp.ghost`) give the same
+        result faster and in less memory, for models whose trainable layers are Linear, Conv2d or GroupNorm.
     progress : bool, default True
         A tqdm bar over epochs.
     on_epoch : callable, optional
@@ -179,6 +188,7 @@ def train_dp_sgd(
     check_number("lr", lr, low=0, low_open=True)
     check_number("momentum", momentum, low=0, high=1, high_open=True)
     check_option("optimizer", optimizer, ["sgd", "adam"])
+    check_option("clipping", clipping, CLIPPING_METHODS)
     if ema_decay is not None:
         check_number("ema_decay", ema_decay, low=0, high=1, low_open=True, high_open=True)
     check_number("seed", seed, low=0, integer=True)
@@ -202,7 +212,7 @@ def train_dp_sgd(
             batch = poisson_sample(n, sample_rate=plan["sample_rate"], generator=generator).to(device)
             dp_sgd_step(model, opt, inputs[batch], labels[batch], max_grad_norm=max_grad_norm,
                         noise_multiplier=sigma, expected_batch_size=plan["expected_batch_size"],
-                        generator=generator, max_physical_batch_size=max_physical_batch_size)
+                        generator=generator, max_physical_batch_size=max_physical_batch_size, clipping=clipping)
             accountant.step(noise_multiplier=sigma, sample_rate=plan["sample_rate"])
             step += 1
             if ema is not None:
