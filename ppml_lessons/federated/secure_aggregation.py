@@ -142,6 +142,9 @@ def dequantize(encoded: np.ndarray, *, scale: float, bits: int = 32) -> np.ndarr
     """Decode integers modulo ``2**bits`` (e.g. a secure sum) back to real numbers.
 
     Values of ``2**(bits-1)`` or more are negative numbers in two's complement.
+    The sign is restored in integer arithmetic (a sign-extending shift), and
+    only the signed integer is converted to float: going through float64 first
+    would round ``2**bits - 1`` to ``2**bits`` above 53 bits and decode -1 as 0.
 
     Examples
     --------
@@ -153,9 +156,9 @@ def dequantize(encoded: np.ndarray, *, scale: float, bits: int = 32) -> np.ndarr
     bits = _check_bits(bits)
     if encoded.dtype != np.uint64:
         raise TypeError(f"encoded must be a numpy array of dtype uint64; got dtype {encoded.dtype}")
-    unsigned = (encoded & _modulus_mask(bits)).astype(np.float64)
-    signed = np.where(unsigned >= 2.0 ** (bits - 1), unsigned - 2.0**bits, unsigned)
-    return signed / scale
+    shift = np.uint64(64 - bits)
+    signed = ((encoded & _modulus_mask(bits)) << shift).view(np.int64) >> np.int64(64 - bits)
+    return signed.astype(np.float64) / scale
 
 
 def prg_mask(shared_secret: bytes, *, length: int, bits: int = 32, context: bytes = b"") -> np.ndarray:
