@@ -98,6 +98,14 @@ class DropoutResilientClient:
         ``None`` (the default) draws keys, seeds and share polynomials from the
         operating system, as real clients must; a seed is for teaching only.
 
+    Notes
+    -----
+    One client object serves one round, as in Bonawitz et al., where keys and
+    seeds are fresh every round: once a client's mask key has been rebuilt its
+    pairwise masks are public, so the survivors refuse ever to reveal its
+    self-mask seed as well (:meth:`reveal`), and a later round with the same
+    object would abort.
+
     Examples
     --------
     >>> clients = [DropoutResilientClient(i, rng=i) for i in range(4)]
