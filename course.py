@@ -59,13 +59,35 @@ def ensure_environment() -> Path:
     return _python()
 
 
+def running_as_root() -> bool:
+    """True when this process runs as root (POSIX); False where there is no such notion (Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+def lab_command(python: Path | str, extra: list[str], *, as_root: bool | None = None) -> list[str]:
+    """The JupyterLab command line; as root (a container, a cloud VM) it adds ``--allow-root``.
+
+    JupyterLab refuses to start as root without that flag ("Running as root is
+    not recommended"), which would leave a container user with no lab at all.
+    """
+    as_root = running_as_root() if as_root is None else as_root
+    command = [str(python), "-m", "jupyter", "lab", "notebooks/00_start_here.ipynb", *extra]
+    if as_root and "--allow-root" not in extra:
+        command.append("--allow-root")
+    return command
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"lab", "test", "site"}:
         print(__doc__)
         return 2
     python = ensure_environment()
     if argv[0] == "lab":
-        return subprocess.call([str(python), "-m", "jupyter", "lab", "notebooks/00_start_here.ipynb", *argv[1:]], cwd=ROOT)
+        command = lab_command(python, argv[1:])
+        if "--allow-root" in command and "--allow-root" not in argv[1:]:
+            print("Running as root (e.g. in a container): starting JupyterLab with --allow-root.", flush=True)
+        return subprocess.call(command, cwd=ROOT)
     if argv[0] == "site":
         return build_site(python, argv[1:])
     env = dict(os.environ, PYTHONHASHSEED="0")

@@ -15,7 +15,7 @@ import pandas as pd
 from .._validation import check_bool
 from .files import data_path
 
-__all__ = ["ADULT_COLUMNS", "load_adult", "load_german", "load_compas"]
+__all__ = ["ADULT_COLUMNS", "adult_domain", "load_adult", "load_german", "load_compas"]
 
 #: Column names of the Adult files, in order (``adult.names`` documents them).
 ADULT_COLUMNS: list[str] = [
@@ -35,6 +35,42 @@ ADULT_COLUMNS: list[str] = [
     "native_country",
     "income",
 ]
+
+
+def adult_domain(column: str) -> list[str]:
+    """The values a categorical Adult column can take, read from the dataset's documentation (``adult.names``).
+
+    This is *public* knowledge: it comes from the data's published
+    description, not from the records. A differentially private histogram
+    must take its bins from such a public domain: bins read off the private
+    data (``value_counts()``) appear or disappear with one person, e.g. the
+    single person born in the Netherlands. Used by lesson 03.
+
+    Parameters
+    ----------
+    column : str
+        A categorical column in snake_case, e.g. ``"native_country"``.
+
+    Returns
+    -------
+    list of str
+        The documented values, in the documentation's order.
+
+    Examples
+    --------
+    >>> adult_domain("sex")
+    ['Female', 'Male']
+    >>> len(adult_domain("native_country"))
+    41
+    """
+    documented = {}
+    for line in data_path("adult/adult.names").read_text().splitlines():
+        name, colon, values = line.partition(":")
+        if colon and values.strip().endswith(".") and "," in values and not line.startswith("|"):
+            documented[name.strip().replace("-", "_")] = [v.strip() for v in values.strip().rstrip(".").split(",")]
+    if column not in documented:
+        raise ValueError(f"column must be a categorical Adult column, one of {sorted(documented)}; got {column!r}")
+    return documented[column]
 
 
 def _read_adult(name: str, *, skip_first_line: bool) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 - :mod:`ppml_lessons.dp.mechanisms` (lesson 03): randomized response, the Laplace and Gaussian
   mechanisms (classic and analytic calibration), clipping for sums and means;
-- :mod:`ppml_lessons.dp.budget` (lesson 03): advanced composition and a privacy-budget odometer;
+- :mod:`ppml_lessons.dp.budget` (lesson 03): advanced composition and a privacy filter (a budget that refuses queries);
 - :mod:`ppml_lessons.dp.floating_point` (lesson 03): why floating-point noise leaks (Mironov, 2012);
 - :mod:`ppml_lessons.dp.accounting` (lessons 04, 06): Rényi-DP accounting of the Poisson-subsampled
   Gaussian mechanism, ε of a DP-SGD run and the noise multiplier for a target ε;
@@ -14,5 +14,8 @@
 
 Import from the submodules, e.g. ``from ppml_lessons.dp.mechanisms import laplace_mechanism``.
 The noise here is sampled with ordinary floating-point arithmetic, which is fine for learning and
-not safe for releasing real data (Mironov, 2012): use OpenDP, or Opacus with ``secure_mode=True``.
+not safe for releasing real data (Mironov, 2012): use OpenDP's exact samplers, or Opacus with
+``secure_mode=True``, which is a heuristic mitigation of the known floating-point attacks (Holohan &
+Braghin, 2021), not a proof. Neither closes timing side channels by itself: a sampler whose running
+time depends on the value drawn can leak it (Jin, McMurtry, Rubinstein & Ohrimenko, 2022).
 """

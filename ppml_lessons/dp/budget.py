@@ -1,10 +1,12 @@
-"""Composition of differentially private queries, and a privacy-budget odometer (lesson 03).
+"""Composition of differentially private queries, and a privacy filter (lesson 03).
 
 :func:`advanced_composition` bounds the total privacy loss of k queries;
-:class:`PrivacyBudget` adds up what each query spends (sequential composition)
-and refuses one that would overspend, before any noise is drawn. The noise
+:class:`PrivacyBudget` is a *privacy filter* (Rogers, Roth, Ullman & Vadhan,
+2016): it adds up what each query spends (sequential composition) and refuses
+one that would overspend a budget fixed in advance, before any noise is drawn. The noise
 comes from :mod:`ppml_lessons.dp.mechanisms`, which is for teaching only
-(floating-point noise leaks, Mironov 2012; use OpenDP or Opacus ``secure_mode``).
+(floating-point noise leaks, Mironov 2012; use OpenDP's exact samplers, or Opacus
+``secure_mode``, a heuristic mitigation rather than a proof).
 """
 
 from __future__ import annotations
@@ -66,10 +68,15 @@ class BudgetExceededError(RuntimeError):
 
 
 class PrivacyBudget:
-    """A privacy-budget odometer: it adds up what each query spends and refuses one that would overspend.
+    """A privacy filter: it adds up what each query spends and refuses one that would overspend a fixed budget.
 
-    Sequential composition: answering queries that are (ε_i, δ_i)-DP costs
-    (Σ ε_i, Σ δ_i) in total. A refused query raises
+    In the terms of Rogers, Roth, Ullman & Vadhan (2016, "Privacy Odometers and
+    Filters: Pay-as-you-Go Composition", NeurIPS) this is a *filter*, not an
+    *odometer*: the total budget is fixed before the first query, and the
+    filter halts the interaction rather than reporting a running loss. With
+    basic (sequential) composition a filter stays valid even when each ε_i is
+    chosen adaptively from earlier answers, which is how an analyst works:
+    answering queries that are (ε_i, δ_i)-DP costs (Σ ε_i, Σ δ_i) in total. A refused query raises
     :class:`BudgetExceededError` *before* any noise is drawn, and spends
     nothing. Sums are compared with a relative tolerance of 1e-9 so that ten
     queries of 0.1 fit into a budget of 1.0 despite rounding. Queries on

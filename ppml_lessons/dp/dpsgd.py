@@ -23,7 +23,10 @@ Warnings
 For teaching. The noise is ordinary floating-point Gaussian noise from
 ``torch.normal``, which leaks a little through its least significant bits
 (Mironov, 2012) and is not cryptographically random: for real deployments use
-Opacus with ``secure_mode=True``.
+Opacus with ``secure_mode=True`` (a cryptographically secure generator and a
+sum of several Gaussian draws: a heuristic mitigation of the known
+floating-point attacks, Holohan & Braghin 2021, not a proof; timing side
+channels are a separate risk, Jin et al. 2022).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Randomized response (local DP), the Laplace mechanism (pure ε-DP), the Gaussian
 mechanism ((ε, δ)-DP, with the classic and the analytic calibration of Balle & Wang,
 2018), and clipping for sums and means. Composition and the privacy-budget
-odometer are in :mod:`ppml_lessons.dp.budget`.
+filter are in :mod:`ppml_lessons.dp.budget`.
 
 Neighbouring datasets differ by adding or removing one person (the course's
 convention), so a count has sensitivity 1 and a sum of values clipped to
@@ -16,7 +16,10 @@ floating-point Laplace or Gaussian noise leaks: the set of outputs it can produc
 depends on the true answer, which can reveal it exactly (Mironov, 2012, "On
 significance of the least significant bits for differential privacy", CCS).
 To release real data use OpenDP (exact discrete samplers), or Opacus with
-``secure_mode=True`` for DP-SGD.
+``secure_mode=True`` for DP-SGD, which is a heuristic mitigation of the known
+floating-point attacks (Holohan & Braghin, 2021), not a proof. Timing is a
+side channel of its own: samplers whose running time depends on the noise
+drawn leak it (Jin, McMurtry, Rubinstein & Ohrimenko, 2022, IEEE S&P).
 """
 
 from __future__ import annotations
@@ -366,7 +369,7 @@ def gaussian_mechanism(
     ``sensitivity`` is the L2 sensitivity, which for a vector query can be
     much smaller than the L1 one the Laplace mechanism needs. For teaching
     only: floating-point noise leaks (Mironov, 2012); use OpenDP, or Opacus
-    with ``secure_mode=True``. Used by lesson 03.
+    with ``secure_mode=True`` (a heuristic mitigation, not a proof). Used by lesson 03.
 
     Parameters
     ----------

@@ -133,7 +133,7 @@ class BudgetSequence(Exercise):
         if not isinstance(fits_budget, (bool, np.bool_)):
             raise Incorrect(f"`fits_budget` should be True or False; got {fits_budget!r}")
         if bool(fits_budget):
-            raise Incorrect(f"the queries spend {expected:.1f} > 1: the odometer would refuse the last one.")
+            raise Incorrect(f"the queries spend {expected:.1f} > 1: the privacy filter would refuse the last one.")
 
 
 class ClassicGaussianSigma(Exercise):

@@ -7,6 +7,8 @@
 - :mod:`.privacy`: client-level clipping and Gaussian noise, at the server (central DP) or on each client (local DP);
 - :mod:`.leakage`: reading a client's input and label off its gradient;
 - :mod:`.secure_aggregation`: pairwise masking with X25519 key agreement, so the server learns only the sum.
+- :mod:`.shamir`: t-out-of-n secret sharing over a prime field;
+- :mod:`.secagg_dropouts`: secure aggregation that survives dropouts (double masking, Shamir-shared seeds).
 
 Import from the submodules, e.g. ``from ppml_lessons.federated.fedavg import aggregate``.
 """

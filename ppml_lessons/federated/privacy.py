@@ -14,8 +14,11 @@ Lesson 06 compares two places to add the noise, at the same ε per client:
   deviation shrinks only like ``1 / sqrt(m)`` instead of ``1 / m``.
 
 The noise is ordinary floating-point noise, fine for learning and not for
-protecting real people (Mironov, 2012); production systems use e.g.
-TensorFlow Federated's or Opacus' secure-mode samplers.
+protecting real people (Mironov, 2012). Production systems use discrete
+noise with secure aggregation (Kairouz, Liu & Steinke, 2021) or
+cryptographically seeded samplers such as Opacus' ``secure_mode``, which is a
+heuristic mitigation of the known floating-point attacks, not a proof, and
+does not address timing side channels (Jin et al., 2022).
 """
 
 from __future__ import annotations

@@ -18,12 +18,14 @@ lesson 06:
 A single masked update is uniformly distributed, whatever the update: it
 carries no signal. What this version lacks is dropout recovery: if a client
 masks its update for a peer that then sends nothing, the peer's masks never
-cancel and :func:`secure_sum` raises :class:`MaskMismatchError`. The real
-protocol secret-shares every client's mask seed (Shamir) so that the others
-can remove a dropped client's masks, and adds a self-mask so that a late
-message reveals nothing. Keys drawn from a seeded ``rng`` are for
-reproducible teaching only; real keys come from the operating system
-(``rng=None``).
+cancel and :func:`secure_sum` raises :class:`MaskMismatchError`.
+:mod:`ppml_lessons.federated.secagg_dropouts` adds what the real protocol
+does: Shamir shares of every client's mask seeds, so that the survivors can
+remove a dropped client's masks, and a self-mask, so that a late message
+reveals nothing. Both assume a semi-honest server (see that module for the
+threat model: an active server relaying the keys can sit in the middle).
+Keys drawn from a seeded ``rng`` are for reproducible teaching only; real
+keys come from the operating system (``rng=None``).
 """
 
 from __future__ import annotations
@@ -142,6 +144,9 @@ def dequantize(encoded: np.ndarray, *, scale: float, bits: int = 32) -> np.ndarr
     """Decode integers modulo ``2**bits`` (e.g. a secure sum) back to real numbers.
 
     Values of ``2**(bits-1)`` or more are negative numbers in two's complement.
+    The sign is restored in integer arithmetic (a sign-extending shift), and
+    only the signed integer is converted to float: going through float64 first
+    would round ``2**bits - 1`` to ``2**bits`` above 53 bits and decode -1 as 0.
 
     Examples
     --------
@@ -153,9 +158,9 @@ def dequantize(encoded: np.ndarray, *, scale: float, bits: int = 32) -> np.ndarr
     bits = _check_bits(bits)
     if encoded.dtype != np.uint64:
         raise TypeError(f"encoded must be a numpy array of dtype uint64; got dtype {encoded.dtype}")
-    unsigned = (encoded & _modulus_mask(bits)).astype(np.float64)
-    signed = np.where(unsigned >= 2.0 ** (bits - 1), unsigned - 2.0**bits, unsigned)
-    return signed / scale
+    shift = np.uint64(64 - bits)
+    signed = ((encoded & _modulus_mask(bits)) << shift).view(np.int64) >> np.int64(64 - bits)
+    return signed.astype(np.float64) / scale
 
 
 def prg_mask(shared_secret: bytes, *, length: int, bits: int = 32, context: bytes = b"") -> np.ndarray:
@@ -322,7 +327,8 @@ def secure_sum(masked: Sequence[MaskedUpdate]) -> np.ndarray:
             raise MaskMismatchError(
                 f"client {update.client_id} masked its update for clients {sorted(missing)} that sent nothing: "
                 "those pairwise masks cannot cancel and the sum would be noise. Real protocols recover dropped "
-                "clients' masks from secret shares (Bonawitz et al., 2017); here every client must send"
+                "clients' masks from secret shares (Bonawitz et al., 2017; ppml_lessons.federated.secagg_dropouts); "
+                "here every client must send"
             )
         if unexpected:
             raise MaskMismatchError(

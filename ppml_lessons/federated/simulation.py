@@ -7,12 +7,27 @@ and client-level differential privacy with the noise at the server
 (DP-FedAvg, McMahan et al., 2018) or on each client
 (:mod:`ppml_lessons.federated.privacy`). It records accuracy and the bytes
 sent after every round.
+
+Randomness has two sources. ``rng`` seeds the clients' sampling and their
+minibatches, so that a lesson's figures are reproducible. The DP noise is a
+secret: anyone who can regenerate it subtracts it and the guarantee is gone
+(ε = ∞). So by default it comes from a ``torch.Generator`` seeded with 63 bits
+of operating-system entropy (:func:`secrets.randbits`), independent of
+``rng``; ``noise_seed=<int>`` is the explicit opt-in to reproducible noise, for
+tests and reproducible figures only, and is *not private*. The accountant's
+amplification by subsampling assumes that the sampling is secret too: with a
+known ``rng`` seed an observer knows who took part in each round, and each
+participation costs a full Gaussian mechanism. A deployment passes
+``rng=None`` (operating-system entropy) as well. (A seeded PyTorch generator
+is unpredictable without its seed but is not a cryptographically secure
+generator: this is for teaching.)
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,6 +99,7 @@ def train_federated(
     max_participations: int | None = None,
     eval_every: int = 1,
     rng: np.random.Generator | int | None = None,
+    noise_seed: int | None = None,
     device: torch.device | None = None,
     progress: bool = True,
 ) -> FederatedRun:
@@ -143,7 +159,13 @@ def train_federated(
     eval_every : int, default 1
         Evaluate every this many rounds (and after the last).
     rng : numpy.random.Generator, int or None
-        Seeds client sampling, batches and noise.
+        Seeds client sampling and the clients' batches, not the DP noise. Privacy
+        amplification by sampling assumes the sampling is secret: ``None`` in a deployment.
+    noise_seed : int or None, default None
+        ``None``: the DP noise comes from a generator seeded with operating-system
+        entropy, different in every call, as privacy requires. An int in
+        [0, 2**63) makes the noise reproducible: insecure (whoever knows the seed
+        removes the noise), for tests and reproducible figures only.
     device : torch.device, optional
         Defaults to :func:`ppml_lessons.environment.get_device`.
     progress : bool, default True
@@ -190,7 +212,11 @@ def train_federated(
     check_bool("progress", progress)
     device = device or get_device()
     generator = make_rng(rng)
-    noise_generator = torch.Generator(device=device).manual_seed(int(generator.integers(2**62)))
+    if noise_seed is None:
+        noise_seed = secrets.randbits(63)  # OS entropy: the noise must not follow from a public seed
+    else:
+        noise_seed = check_number("noise_seed", noise_seed, low=0, high=2**63 - 1, integer=True)
+    noise_generator = torch.Generator(device=device).manual_seed(noise_seed)
 
     x, y = inputs.to(device), labels.to(device)
     x_eval, y_eval = eval_data[0].to(device), eval_data[1].to(device)

@@ -84,3 +84,19 @@ def test_compas_filter_follows_propublica():
     assert not any(column.endswith(".1") for column in kept.columns)
     with pytest.raises(TypeError, match="propublica_filter"):
         load_compas(propublica_filter=None)
+
+
+def test_adult_domain_is_the_documented_public_domain():
+    from ppml_lessons.data.tabular import adult_domain
+
+    assert adult_domain("sex") == ["Female", "Male"]
+    assert len(adult_domain("education")) == 16 and "Doctorate" in adult_domain("education")
+    countries = adult_domain("native_country")
+    assert len(countries) == 41 and countries[0] == "United-States" and countries[-1] == "Holand-Netherlands"
+    train, test = load_adult()
+    for column in ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex",
+                   "native_country"]:
+        observed = set(train[column].dropna().astype(str)) | set(test[column].dropna().astype(str))
+        assert observed <= set(adult_domain(column)), column  # the records never leave the documented domain
+    with pytest.raises(ValueError, match="column"):
+        adult_domain("age")

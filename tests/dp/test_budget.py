@@ -1,4 +1,4 @@
-"""Tests of ppml_lessons.dp.budget: advanced composition and the privacy-budget odometer."""
+"""Tests of ppml_lessons.dp.budget: advanced composition and the privacy filter PrivacyBudget."""
 
 import math
 
@@ -52,7 +52,7 @@ def test_advanced_composition_validates():
         advanced_composition(0.1, 10, delta=1.0, delta_slack=1e-5)
 
 
-# ----- the odometer ------------------------------------------------------------------------------
+# ----- the privacy filter ------------------------------------------------------------------------------
 def test_budget_adds_up_spends_and_keeps_a_ledger():
     budget = PrivacyBudget(1.0, 1e-5)
     budget.spend(0.25, label="count")

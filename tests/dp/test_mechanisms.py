@@ -396,7 +396,7 @@ def _neighbouring_outputs(mechanism, dataset, neighbour, draws):
     return first, second
 
 
-def test_private_sum_and_mean_satisfy_the_dp_inequality_when_one_person_is_added():
+def test_private_sum_satisfies_the_dp_inequality_when_one_person_is_added():
     draws, epsilon = 20_000, 1.0
     dataset = [20.0, 35.0, 50.0, 80.0, 60.0]
     neighbour = dataset + [1_000.0]  # an outlier: clipping limits its influence to upper = 100
@@ -408,12 +408,41 @@ def test_private_sum_and_mean_satisfy_the_dp_inequality_when_one_person_is_added
     violation, n_sets = dp_violation(*outputs, np.linspace(-300, 600, 31), epsilon=epsilon)
     assert violation <= dp_tolerance(draws, n_sets, epsilon)
 
-    def noisy_mean(data, rng):  # ε/2 for the sum and ε/2 for the count: ε in total
-        return private_mean(data, lower=0, upper=100, epsilon=epsilon, rng=rng)
 
-    outputs = _neighbouring_outputs(noisy_mean, dataset, neighbour, draws)
-    violation, n_sets = dp_violation(*outputs, np.linspace(0, 100, 21), epsilon=epsilon)
+def test_private_mean_satisfies_the_dp_inequality_and_three_times_the_epsilon_does_not():
+    """A neighbouring pair on which private_mean's privacy loss is tight, so that the test has power.
+
+    D = [0, 0] and D' = D + [100] (the upper bound). With total budget ε' the sum gets Laplace noise of
+    scale b = 2 * 100 / ε', and the output is clipped to 0 exactly when the noisy sum is <= 0, whatever
+    the noisy count: P_D(out = 0) = 1/2 and P_D'(out = 0) = P(η <= -100) = e^{-ε'/2} / 2. On that set
+    the loss is ε'/2, half the budget, as the sum's half of it allows. So a mechanism calibrated for
+    ε' = 3ε violates ε-DP by exactly (1 - e^{ε - 3ε/2}) / 2 = 0.197 at ε = 1, which is far above the
+    Hoeffding tolerance (about 0.1 with 15,000 draws); the old pair ([20, 35, 50, 80, 60] plus an outlier)
+    let even 4ε pass. (ε' = 2ε is exactly at the bound on this set: no finite sample can see it here.)
+    """
+    epsilon, lower, upper = 1.0, 0.0, 100.0
+    dataset, neighbour = [0.0, 0.0], [0.0, 0.0, 100.0]
+    edges = np.concatenate([np.linspace(lower, upper, 21)[:-1], [upper - 1e-9]])  # (-inf, 0] and (100 - 1e-9, inf)
+    draws = 30_000
+
+    def mean_at(total_epsilon):
+        return lambda data, rng: private_mean(data, lower=lower, upper=upper, epsilon=total_epsilon, rng=rng)
+
+    outputs = _neighbouring_outputs(mean_at(epsilon), dataset, neighbour, draws)
+    # the analytic masses at 0 hold, a check that the pair behaves as derived above
+    assert abs(np.mean(outputs[0] <= lower) - 0.5) <= Z * math.sqrt(0.25 / draws)
+    p_zero = math.exp(-epsilon / 2) / 2
+    assert abs(np.mean(outputs[1] <= lower) - p_zero) <= Z * math.sqrt(p_zero * (1 - p_zero) / draws)
+    violation, n_sets = dp_violation(*outputs, edges, epsilon=epsilon)
     assert violation <= dp_tolerance(draws, n_sets, epsilon)
+
+    broken_draws = 15_000
+    expected_violation = (1 - math.exp(epsilon - 3 * epsilon / 2)) / 2
+    tolerance = dp_tolerance(broken_draws, n_sets, epsilon)
+    assert expected_violation > 2 * tolerance
+    too_little = _neighbouring_outputs(mean_at(3 * epsilon), dataset, neighbour, broken_draws)
+    violation, _ = dp_violation(*too_little, edges, epsilon=epsilon)
+    assert violation > tolerance
 
 
 def test_private_mean_is_close_to_the_clipped_mean_with_its_first_order_variance():

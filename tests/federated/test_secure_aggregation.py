@@ -169,3 +169,17 @@ def test_bad_input():
         prg_mask("secret", length=3)
     with pytest.raises(ValueError, match="masked"):
         secure_sum([])
+
+
+@pytest.mark.parametrize("bits", [8, 32, 53, 54, 63, 64])
+def test_dequantize_decodes_the_sign_exactly_at_every_width(bits):
+    # -1, +1, the most negative and the most positive value of a bits-bit two's complement integer;
+    # through float64 first, 2**bits - 1 rounds to 2**bits above 53 bits and -1 would decode as 0
+    encoded = np.array([2**bits - 1, 1, 2 ** (bits - 1), 2 ** (bits - 1) - 1], dtype=np.uint64)
+    decoded = dequantize(encoded, scale=1.0, bits=bits)
+    assert decoded.tolist() == [-1.0, 1.0, float(-(2 ** (bits - 1))), float(2 ** (bits - 1) - 1)]
+    values = np.array([-0.75, -1 / 2**20, 0.0, 1 / 2**20, 0.5])
+    scale = 2.0**40 if bits >= 48 else 2.0 ** (bits - 3)
+    step = 1 / scale
+    round_trip = dequantize(quantize(values, clip=1.0, scale=scale, bits=bits), scale=scale, bits=bits)
+    assert np.max(np.abs(round_trip - values)) <= step / 2

@@ -41,8 +41,7 @@ def test_fedavg_round_is_the_weighted_average_of_the_local_models():
     parts = [np.arange(0, 10), np.arange(10, 45), np.arange(45, 120)]
     after = _one_round(model, x, y, parts, local_epochs=3, batch_size=7, lr=0.3)
     # replay the same round by hand: the loop draws the clients, then the schedule, from one generator
-    rng = np.random.default_rng(0)
-    rng.integers(2**62)  # the seed of the noise generator
+    rng = np.random.default_rng(0)  # the DP noise does not come from this generator
     chosen = client_sample(3, fraction=1.0, rng=rng)
     plan = batch_schedule([parts[k] for k in chosen], epochs=3, batch_size=7, rng=rng)
     locals_ = loop_local_train(model, parameters_of(model), x, y, plan, lr=0.3)
@@ -120,6 +119,27 @@ def test_dp_local_caps_participation():
     assert run.history["clients"].tolist() == [6, 6, 6, 0, 0, 0, 0, 0]
 
 
+@pytest.mark.parametrize("dp", ["central", "local"])
+def test_dp_noise_is_secret_by_default_and_reproducible_only_on_request(dp):
+    """The seed `rng` fixes sampling and batches; the noise comes from OS entropy unless noise_seed is given."""
+    x, y = make_data()
+    parts = iid_partition(120, 6, rng=0)
+    settings = dict(rounds=3, eval_data=(x, y), fraction=0.5, sampling="poisson", dp=dp, noise_multiplier=1.0,
+                    clip_norm=0.1, rng=0, progress=False, device=CPU)
+    first, second = (train_federated(make_model(), x, y, parts, **settings) for _ in range(2))
+    # the same seed gives the same clients in every round ...
+    assert first.history["clients"].tolist() == second.history["clients"].tolist()
+    assert np.array_equal(first.participation, second.participation)
+    # ... but different noise: a public seed must not regenerate it
+    weights = [parameters_of(run.model)["weight"] for run in (first, second)]
+    assert not torch.allclose(*weights)
+    # the explicit opt-in: the same noise_seed, the same run; another noise_seed, other noise
+    pinned = [parameters_of(train_federated(make_model(), x, y, parts, noise_seed=s, **settings).model)["weight"]
+              for s in (7, 7, 8)]
+    torch.testing.assert_close(pinned[0], pinned[1], rtol=0, atol=0)
+    assert not torch.allclose(pinned[0], pinned[2])
+
+
 def test_train_federated_rejects_bad_input():
     x, y = make_data()
     parts = iid_partition(120, 6, rng=0)
@@ -138,6 +158,10 @@ def test_train_federated_rejects_bad_input():
         train_federated(make_model(), x, y, [np.arange(3), np.array([], dtype=int)], **common)
     with pytest.raises(ValueError, match="rounds"):
         train_federated(make_model(), x, y, parts, **{**common, "rounds": 0})
+    with pytest.raises(ValueError, match="noise_seed"):
+        train_federated(make_model(), x, y, parts, noise_seed=-1, **common)
+    with pytest.raises(TypeError, match="noise_seed"):
+        train_federated(make_model(), x, y, parts, noise_seed=1.5, **common)
 
 
 def test_rounds_to_accuracy():
