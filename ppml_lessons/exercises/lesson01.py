@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import inspect
+import textwrap
 from typing import Any
 
 import torch
@@ -10,7 +12,7 @@ from torch import nn
 
 from ..models import count_parameters, freeze
 from ..pretrained import load_encoder
-from .core import Exercise, Incorrect
+from .core import CheckResult, Exercise, Incorrect, ____, _show
 
 __all__ = ["q1", "q2", "q3", "FreezeEncoder", "ProbeStep", "PredictWorseServed"]
 
@@ -25,10 +27,14 @@ class FreezeEncoder(Exercise):
     """Freeze the encoder of a pretrained model and count what is left to train.
 
     The check inspects the model itself (its ``requires_grad`` flags), so a
-    typed number without the freezing is not accepted.
+    typed number without the freezing is not accepted. The model is not an
+    answer with a placeholder but a name the notebook defines: :meth:`check`
+    reads it from the notebook along with the answer, and :meth:`evaluate`
+    takes it as the keyword ``exercise_model``.
     """
 
-    variables = ("exercise_model", "trainable_params")
+    variables = ("trainable_params",)
+    model_name = "exercise_model"
     prompt = (
         "Freeze the encoder of `exercise_model` (its `.features`), then set `trainable_params` to the number "
         "of parameters that still require gradients."
@@ -45,7 +51,24 @@ class FreezeEncoder(Exercise):
     def namespace(self) -> dict[str, Any]:
         return {"exercise_model": _model_with_new_head(), "freeze": freeze, "count_parameters": count_parameters}
 
-    def check_answer(self, exercise_model: Any, trainable_params: Any) -> None:
+    def evaluate(self, *, exercise_model: Any = None, **answers: Any) -> CheckResult:
+        self._model = exercise_model
+        return super().evaluate(**answers)
+
+    def check(self) -> None:
+        caller = inspect.currentframe()
+        scope = caller.f_back.f_globals if caller is not None and caller.f_back is not None else {}
+        answers = {name: scope.get(name, ____) for name in self.variables}
+        result = self.evaluate(exercise_model=scope.get(self.model_name), **answers)
+        _show(result.markdown(), str(result))
+
+    def reference_answers(self) -> dict[str, Any]:
+        scope = dict(self.namespace())
+        exec(textwrap.dedent(self.solution_code), scope)  # noqa: S102 - the course's own reference code
+        return {self.model_name: scope[self.model_name], **{name: scope[name] for name in self.variables}}
+
+    def check_answer(self, trainable_params: Any) -> None:
+        exercise_model = self._model
         reference = _model_with_new_head()
         total = count_parameters(reference)
         encoder = count_parameters(reference.features)
