@@ -9,23 +9,16 @@ the pretrained encoder for DP training.
 
 from __future__ import annotations
 
-import copy
-import math
-from collections.abc import Sequence
-
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
 
 from ._validation import check_bool, check_number, check_option, check_type
 from .data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from .environment import get_device, make_rng
-from .models import SmallCNN, freeze, unfreeze
-from .training import evaluate, fit
+from .models import SmallCNN
 
 __all__ = [
     "SOURCE_CLASSES",
@@ -36,11 +29,8 @@ __all__ = [
     "style_mask",
     "per_class_indices",
     "AugmentedTensors",
+    "validation_split",
     "extract_features",
-    "train_scratch",
-    "train_linear_probe",
-    "fine_tune",
-    "learning_curve",
     "SETTINGS",
 ]
 
@@ -50,14 +40,19 @@ TARGET_CLASSES: tuple[int, ...] = (5, 6, 7, 8, 9)
 #: Style changes that define a subgroup of images (lesson 01's bias experiment).
 STYLES: tuple[str, ...] = ("plain", "inverted", "low_contrast")
 
-#: Lesson 01's experiment sizes. ``"default"`` keeps the lesson within about three
-#: minutes on a 2-core CPU; ``"full"`` (all 6,000 labels per class, five seeds,
-#: more steps) is what ``benchmarks/lesson01_full.py`` runs.
+#: Lesson 01's experiment sizes and training budget. ``"default"`` keeps the lesson within about
+#: three minutes on a 2-core CPU; ``"full"`` (up to all 6,000 labels per class, ten times the
+#: steps) is what ``benchmarks/lesson01_full.py`` runs. ``budget`` is the early-stopping
+#: budget that scratch training and fine-tuning share (``ppml_lessons.transfer_methods``);
+#: ``val_max_per_class`` caps the validation part (20% of the labelled images of each class).
+#: ``bias_fractions`` is the share of subgroup B in the target data of the bias experiment.
 SETTINGS: dict[str, dict] = {
-    "default": {"sizes": (5, 20, 100, 500), "seeds": (0, 1, 2), "max_steps": 400, "finetune_steps": 100,
-                "test_per_class": 400, "bias_per_class": 100},
-    "full": {"sizes": (5, 20, 100, 500, 6000), "seeds": (0, 1, 2, 3, 4), "max_steps": 2000, "finetune_steps": 300,
-             "test_per_class": 1000, "bias_per_class": 500},
+    "default": {"sizes": (5, 20, 100, 500), "seeds": (0, 1, 2), "test_per_class": 400,
+                "budget": {"max_steps": 300, "eval_every": 10, "patience": 10, "batch_size": 64},
+                "val_max_per_class": 100, "bias_per_class": 100, "bias_fractions": {"balanced": 0.5, "skewed": 0.05}},
+    "full": {"sizes": (5, 20, 100, 500, 6000), "seeds": (0, 1, 2), "test_per_class": 1000,
+             "budget": {"max_steps": 3000, "eval_every": 50, "patience": 10, "batch_size": 64},
+             "val_max_per_class": 200, "bias_per_class": 500, "bias_fractions": {"balanced": 0.5, "skewed": 0.05}},
 }
 
 
@@ -154,6 +149,45 @@ def per_class_indices(
     return torch.from_numpy(np.sort(np.concatenate(picked)))
 
 
+def validation_split(
+    labels: torch.Tensor,
+    *,
+    fraction: float = 0.2,
+    max_per_class: int | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split indices of ``labels`` into a training part and a validation part, class by class.
+
+    Each class gives ``round(fraction * size)`` of its examples to validation
+    (at least one, at most ``max_per_class``) and keeps at least one for
+    training. Lesson 01 gives every method the same split.
+
+    Returns
+    -------
+    train_idx, val_idx : int64 tensors, sorted
+
+    Examples
+    --------
+    >>> train_idx, val_idx = validation_split(torch.tensor([0] * 5 + [1] * 5), rng=0)
+    >>> len(train_idx), len(val_idx)
+    (8, 2)
+    """
+    check_type("labels", labels, torch.Tensor, "an int tensor of class labels")
+    check_number("fraction", fraction, low=0, high=1, low_open=True, high_open=True)
+    if max_per_class is not None:
+        check_number("max_per_class", max_per_class, low=1, integer=True)
+    generator = make_rng(rng)
+    train_parts, val_parts = [], []
+    for c in torch.unique(labels).tolist():
+        members = generator.permutation(torch.nonzero(labels == c).flatten().numpy())
+        if len(members) < 2:
+            raise ValueError(f"labels must hold at least 2 examples of every class; got {len(members)} of class {c}")
+        n_val = min(max(1, round(fraction * len(members))), len(members) - 1, max_per_class or len(members))
+        val_parts.append(members[:n_val])
+        train_parts.append(members[n_val:])
+    return (torch.from_numpy(np.sort(np.concatenate(train_parts))), torch.from_numpy(np.sort(np.concatenate(val_parts))))
+
+
 class AugmentedTensors(Dataset):
     """Images and labels held in tensors, with a torchvision transform applied to each image as it is read.
 
@@ -205,183 +239,3 @@ def extract_features(
     encoder.train(was_training)
     return features
 
-
-def _epochs_for(steps: int, n: int, batch_size: int) -> int:
-    return max(1, math.ceil(steps * min(batch_size, n) / n))
-
-
-def train_scratch(
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    num_classes: int = 5,
-    steps: int = 200,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    seed: int = 0,
-    augment: bool = False,
-) -> SmallCNN:
-    """Train a :class:`SmallCNN` from random weights for about ``steps`` optimizer steps.
-
-    ``augment=True`` reads the images through :class:`AugmentedTensors`
-    (random flips and shifts).
-
-    Examples
-    --------
-    >>> x, y = torch.rand(20, 1, 28, 28), torch.arange(20) % 5
-    >>> train_scratch(x, y, steps=2, batch_size=10).head.out_features
-    5
-    """
-    check_number("steps", steps, low=1, integer=True)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    check_number("seed", seed, low=0, integer=True)
-    check_bool("augment", augment)
-    torch.manual_seed(seed)
-    model = SmallCNN(num_classes)
-    data = AugmentedTensors(images, labels) if augment else (images, labels)
-    epochs = _epochs_for(steps, len(labels), batch_size)
-    fit(model, data, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-    return model
-
-
-def train_linear_probe(
-    features: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    num_classes: int = 5,
-    steps: int = 300,
-    batch_size: int = 64,
-    lr: float = 1e-2,
-    seed: int = 0,
-) -> nn.Linear:
-    """Train a linear head on fixed (precomputed) encoder features: the *linear probe*.
-
-    Examples
-    --------
-    >>> head = train_linear_probe(torch.randn(30, 8), torch.arange(30) % 5, steps=5)
-    >>> head.weight.shape
-    torch.Size([5, 8])
-    """
-    check_type("features", features, torch.Tensor, "a 2-D tensor of features")
-    if features.ndim != 2:
-        raise ValueError(f"features must be a 2-D tensor (examples, features); got shape {tuple(features.shape)}")
-    check_number("steps", steps, low=1, integer=True)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    check_number("seed", seed, low=0, integer=True)
-    torch.manual_seed(seed)
-    head = nn.Linear(features.shape[1], num_classes)
-    epochs = _epochs_for(steps, len(labels), batch_size)
-    fit(head, (features, labels), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-    return head
-
-
-def fine_tune(
-    encoder: nn.Module,
-    head: nn.Linear,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    steps: int = 100,
-    batch_size: int = 32,
-    lr: float = 1e-4,
-    seed: int = 0,
-    augment: bool = False,
-) -> SmallCNN:
-    """Fine-tune everything: copy ``encoder`` and a trained ``head``, then train all weights with a small ``lr``.
-
-    Starting from a head already trained by :func:`train_linear_probe` keeps the
-    first steps from sending large random gradients into the pretrained encoder.
-
-    Examples
-    --------
-    >>> model = fine_tune(SmallCNN(5).features, nn.Linear(288, 5), torch.rand(10, 1, 28, 28),
-    ...                   torch.arange(10) % 5, steps=1)
-    >>> all(p.requires_grad for p in model.parameters())
-    True
-    """
-    check_type("encoder", encoder, nn.Module, "a torch.nn.Module (the pretrained encoder)")
-    check_type("head", head, nn.Linear, "a torch.nn.Linear (the trained head)")
-    check_number("steps", steps, low=1, integer=True)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    check_number("seed", seed, low=0, integer=True)
-    check_bool("augment", augment)
-    model = SmallCNN(head.out_features)
-    model.features = unfreeze(copy.deepcopy(encoder))
-    model.head = copy.deepcopy(head)
-    unfreeze(model)
-    data = AugmentedTensors(images, labels) if augment else (images, labels)
-    torch.manual_seed(seed)
-    epochs = _epochs_for(steps, len(labels), batch_size)
-    fit(model, data, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-    return model
-
-
-def learning_curve(
-    encoder: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
-    *,
-    sizes: Sequence[int],
-    seeds: Sequence[int],
-    methods: Sequence[str] = ("scratch", "linear probe", "fine-tune"),
-    max_steps: int = 400,
-    finetune_steps: int = 100,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Target accuracy against labelled images per class, for each method and seed.
-
-    For each seed and size, the same random labelled subset is given to every
-    method: ``"scratch"`` (a new CNN trained for 10 epochs, at least 100 and at
-    most ``max_steps`` steps), ``"linear probe"`` (a linear head on the frozen
-    encoder) and ``"fine-tune"`` (that probe, then all weights for
-    ``finetune_steps`` steps). The encoder is never changed. Used for lesson
-    01's main figure.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``method``, ``per_class``, ``seed``, ``accuracy``.
-
-    Examples
-    --------
-    >>> x, y = torch.rand(20, 1, 28, 28), torch.arange(20) % 5
-    >>> curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[2], seeds=[0],
-    ...                        methods=["linear probe"], progress=False)
-    >>> list(curve.columns)
-    ['method', 'per_class', 'seed', 'accuracy']
-    """
-    check_type("encoder", encoder, nn.Module, "a torch.nn.Module (the pretrained encoder)")
-    for method in methods:
-        check_option("methods[i]", method, ["scratch", "linear probe", "fine-tune"])
-    for size in sizes:
-        check_number("sizes[i]", size, low=1, integer=True)
-    for seed in seeds:
-        check_number("seeds[i]", seed, low=0, integer=True)
-    check_number("max_steps", max_steps, low=100, integer=True)
-    check_number("finetune_steps", finetune_steps, low=1, integer=True)
-    frozen = freeze(copy.deepcopy(encoder))
-    train_images, train_labels = train
-    test_images, test_labels = test
-    train_features = extract_features(frozen, train_images)
-    test_features = extract_features(frozen, test_images)
-    rows = []
-    runs = [(seed, size) for seed in seeds for size in sizes]
-    for seed, size in tqdm(runs, desc="learning curve", disable=not progress, leave=False):
-        idx = per_class_indices(train_labels, size, rng=seed)
-        x, y = train_images[idx], train_labels[idx]
-        head = None
-        for method in methods:
-            if method == "scratch":
-                steps = min(max_steps, max(100, math.ceil(10 * len(y) / 32)))
-                model = train_scratch(x, y, steps=steps, seed=seed)
-                accuracy = evaluate(model, (test_images, test_labels))["accuracy"]
-            else:
-                if head is None:
-                    head = train_linear_probe(train_features[idx], y, seed=seed)
-                if method == "linear probe":
-                    accuracy = evaluate(head, (test_features, test_labels))["accuracy"]
-                else:
-                    model = fine_tune(frozen, head, x, y, steps=finetune_steps, seed=seed)
-                    accuracy = evaluate(model, (test_images, test_labels))["accuracy"]
-            rows.append({"method": method, "per_class": size, "seed": seed, "accuracy": accuracy})
-    return pd.DataFrame(rows)

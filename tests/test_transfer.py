@@ -4,16 +4,14 @@ from torch import nn
 
 from ppml_lessons.models import SmallCNN, count_parameters, freeze
 from ppml_lessons.transfer import (
+    SETTINGS,
     AugmentedTensors,
     extract_features,
-    fine_tune,
-    learning_curve,
     per_class_indices,
     style_mask,
     stylize,
     task_data,
-    train_linear_probe,
-    train_scratch,
+    validation_split,
 )
 
 
@@ -73,24 +71,23 @@ def test_augmentation_keeps_shape_and_changes_pixels():
     assert (outputs != image).flatten(1).any(dim=1).float().mean() > 0.5
 
 
-def test_heads_have_the_right_shape_and_fine_tuning_leaves_the_encoder_alone():
-    encoder = SmallCNN(5).features
-    before = [p.clone() for p in encoder.parameters()]
-    x, y = torch.rand(10, 1, 28, 28), torch.arange(10) % 5
-    head = train_linear_probe(extract_features(encoder, x), y, steps=3)
-    assert (head.in_features, head.out_features) == (288, 5)
-    model = fine_tune(encoder, head, x, y, steps=2, batch_size=5)
-    assert model(x).shape == (10, 5)
-    assert all(torch.equal(a, b) for a, b in zip(before, encoder.parameters(), strict=True))
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.features.parameters(), strict=True))
-    assert train_scratch(x, y, steps=1, batch_size=5, augment=True)(x).shape == (10, 5)
+def test_validation_split_is_per_class_disjoint_and_seeded():
+    labels = torch.tensor([0] * 10 + [1] * 5 + [2] * 2)
+    fit_idx, val_idx = validation_split(labels, rng=4)
+    assert labels[val_idx].bincount().tolist() == [2, 1, 1]
+    assert labels[fit_idx].bincount().tolist() == [8, 4, 1]
+    assert set(fit_idx.tolist()).isdisjoint(val_idx.tolist())
+    assert sorted(fit_idx.tolist() + val_idx.tolist()) == list(range(len(labels)))
+    assert all(torch.equal(a, b) for a, b in zip(validation_split(labels, rng=4), (fit_idx, val_idx), strict=True))
+    assert labels[validation_split(labels, fraction=0.5, max_per_class=3, rng=0)[1]].bincount().tolist() == [3, 2, 1]
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        validation_split(torch.tensor([0, 0, 1]))
+    with pytest.raises(ValueError, match="fraction"):
+        validation_split(labels, fraction=1.0)
 
 
-def test_learning_curve_rows():
-    x, y = torch.rand(30, 1, 28, 28), torch.arange(30) % 5
-    curve = learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[1, 2], seeds=[0, 1], max_steps=100,
-                           finetune_steps=1, progress=False)
-    assert len(curve) == 3 * 2 * 2
-    assert curve["accuracy"].between(0, 1).all()
-    with pytest.raises(ValueError, match="methods"):
-        learning_curve(SmallCNN(5).features, (x, y), (x, y), sizes=[1], seeds=[0], methods=["knn"])
+def test_settings_give_both_cnn_methods_one_budget():
+    for settings in SETTINGS.values():
+        assert set(settings["budget"]) == {"max_steps", "eval_every", "patience", "batch_size"}
+        assert settings["test_per_class"] <= 1000 and max(settings["sizes"]) <= 6000
+    assert SETTINGS["full"]["budget"]["max_steps"] > SETTINGS["default"]["budget"]["max_steps"]

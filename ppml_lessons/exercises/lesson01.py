@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import inspect
+import textwrap
 from typing import Any
 
 import torch
@@ -10,7 +12,7 @@ from torch import nn
 
 from ..models import count_parameters, freeze
 from ..pretrained import load_encoder
-from .core import Exercise, Incorrect
+from .core import CheckResult, Exercise, Incorrect, ____, _show
 
 __all__ = ["q1", "q2", "q3", "FreezeEncoder", "ProbeStep", "PredictWorseServed"]
 
@@ -22,9 +24,17 @@ def _model_with_new_head() -> nn.Module:
 
 
 class FreezeEncoder(Exercise):
-    """Freeze the encoder of a pretrained model and count what is left to train."""
+    """Freeze the encoder of a pretrained model and count what is left to train.
+
+    The check inspects the model itself (its ``requires_grad`` flags), so a
+    typed number without the freezing is not accepted. The model is not an
+    answer with a placeholder but a name the notebook defines: :meth:`check`
+    reads it from the notebook along with the answer, and :meth:`evaluate`
+    takes it as the keyword ``exercise_model``.
+    """
 
     variables = ("trainable_params",)
+    model_name = "exercise_model"
     prompt = (
         "Freeze the encoder of `exercise_model` (its `.features`), then set `trainable_params` to the number "
         "of parameters that still require gradients."
@@ -41,18 +51,52 @@ class FreezeEncoder(Exercise):
     def namespace(self) -> dict[str, Any]:
         return {"exercise_model": _model_with_new_head(), "freeze": freeze, "count_parameters": count_parameters}
 
+    def evaluate(self, *, exercise_model: Any = None, **answers: Any) -> CheckResult:
+        self._model = exercise_model
+        return super().evaluate(**answers)
+
+    def check(self) -> None:
+        caller = inspect.currentframe()
+        scope = caller.f_back.f_globals if caller is not None and caller.f_back is not None else {}
+        answers = {name: scope.get(name, ____) for name in self.variables}
+        result = self.evaluate(exercise_model=scope.get(self.model_name), **answers)
+        _show(result.markdown(), str(result))
+
+    def reference_answers(self) -> dict[str, Any]:
+        scope = dict(self.namespace())
+        exec(textwrap.dedent(self.solution_code), scope)  # noqa: S102 - the course's own reference code
+        return {self.model_name: scope[self.model_name], **{name: scope[name] for name in self.variables}}
+
     def check_answer(self, trainable_params: Any) -> None:
-        model = _model_with_new_head()
-        total = count_parameters(model)
-        encoder = count_parameters(model.features)
-        head = count_parameters(model.head)
+        exercise_model = self._model
+        reference = _model_with_new_head()
+        total = count_parameters(reference)
+        encoder = count_parameters(reference.features)
+        head = count_parameters(reference.head)
+        if not isinstance(exercise_model, nn.Module) or not all(
+            isinstance(getattr(exercise_model, part, None), nn.Module) for part in ("features", "head")
+        ):
+            raise Incorrect(
+                "`exercise_model` should still be the model the cell made (a module with `.features` and `.head`); "
+                "run that cell again."
+            )
+        if count_parameters(exercise_model) != total:
+            raise Incorrect(f"`exercise_model` should have {total} parameters; rerun the cell that makes it.")
         if isinstance(trainable_params, bool) or not isinstance(trainable_params, int):
             raise Incorrect(f"`trainable_params` should be a whole number; got {trainable_params!r}")
+        still_trainable = count_parameters(exercise_model.features, trainable_only=True)
+        if still_trainable:
+            raise Incorrect(
+                f"{still_trainable} parameters of `exercise_model.features` still require gradients: the encoder "
+                "is not frozen yet. Call `freeze(exercise_model.features)`, then count."
+            )
+        if count_parameters(exercise_model.head, trainable_only=True) != head:
+            raise Incorrect("the new head is frozen too: freeze only the encoder, `exercise_model.features`.")
         if trainable_params == total:
-            raise Incorrect(f"{total} is every parameter of the model: freeze `exercise_model.features` first.")
+            raise Incorrect(f"{total} is every parameter of the model: count only those that require gradients.")
         if trainable_params == encoder:
             raise Incorrect(f"{encoder} is the size of the encoder, the part you froze; count what is left.")
-        if trainable_params != head:
+        if trainable_params != count_parameters(exercise_model, trainable_only=True):
             raise Incorrect(f"{trainable_params} is not the number of trainable parameters left.")
 
 

@@ -1,6 +1,9 @@
+import copy
+
 from torch import nn
 
 from ppml_lessons.exercises.lesson01 import q1
+from ppml_lessons.models import count_parameters, freeze
 
 
 def _no_zero_grad(head, features, labels, optimizer):
@@ -33,14 +36,24 @@ def _returns_tensor(head, features, labels, optimizer):
     return [loss.item()]
 
 
-_model = q1.namespace()["exercise_model"]
+_untouched = q1.namespace()["exercise_model"]  # nothing frozen yet
+_frozen = copy.deepcopy(_untouched)
+freeze(_frozen.features)
+_all_frozen = freeze(copy.deepcopy(_untouched))
+_HEAD = count_parameters(_untouched.head)
 
 WRONG_ANSWERS = {
     "q1": [
-        ({"trainable_params": sum(p.numel() for p in _model.parameters())}, "every parameter"),
-        ({"trainable_params": sum(p.numel() for p in _model.features.parameters())}, "size of the encoder"),
-        ({"trainable_params": 1440}, "not the number"),
-        ({"trainable_params": "1445"}, "whole number"),
+        # the typed answer without freezing: the right number, but the encoder still trains
+        ({"exercise_model": _untouched, "trainable_params": _HEAD}, "not frozen yet"),
+        ({"exercise_model": _untouched, "trainable_params": count_parameters(_untouched)}, "not frozen yet"),
+        ({"exercise_model": _all_frozen, "trainable_params": 0}, "head is frozen too"),
+        ({"exercise_model": _frozen, "trainable_params": count_parameters(_frozen)}, "every parameter"),
+        ({"exercise_model": _frozen, "trainable_params": count_parameters(_frozen.features)}, "size of the encoder"),
+        ({"exercise_model": _frozen, "trainable_params": 1440}, "not the number"),
+        ({"exercise_model": _frozen, "trainable_params": "1445"}, "whole number"),
+        ({"exercise_model": "model", "trainable_params": _HEAD}, "still be the model"),
+        ({"exercise_model": nn.Linear(3, 2), "trainable_params": _HEAD}, "still be the model"),
     ],
     "q2": [
         ({"probe_step": _no_zero_grad}, "zero_grad"),
@@ -57,4 +70,14 @@ WRONG_ANSWERS = {
 
 
 def test_reference_count_is_the_new_heads_size():
-    assert q1.reference_answers()["trainable_params"] == 288 * 5 + 5
+    answers = q1.reference_answers()
+    assert answers["trainable_params"] == 288 * 5 + 5
+    assert not any(p.requires_grad for p in answers["exercise_model"].features.parameters())
+
+
+def test_q1_accepts_the_freezing_done_any_way():
+    model = q1.namespace()["exercise_model"]
+    for parameter in model.features.parameters():
+        parameter.requires_grad = False
+    assert q1.evaluate(exercise_model=model, trainable_params=_HEAD).correct
+    assert _untouched is not model and any(p.requires_grad for p in _untouched.features.parameters())
