@@ -69,6 +69,7 @@ def train_target(
     epsilon: float | None = None,
     epochs: int | None = None,
     seed: int = 0,
+    noise_seed: int | None = None,
     device: torch.device | None = None,
     progress: bool = False,
 ) -> nn.Module:
@@ -88,7 +89,10 @@ def train_target(
     epochs : int, optional
         In [1, inf); defaults to the recipe's.
     seed : int, default 0
-        In [0, inf): the initial weights, the batches and the noise.
+        In [0, inf): the initial weights and the batches.
+    noise_seed : int, optional
+        DP-SGD's noise: from the operating system's entropy by default; an int
+        makes it reproducible (tests only, see :func:`~ppml_lessons.dp.trainer.train_dp_sgd`).
     device : torch.device, optional
     progress : bool, default False
 
@@ -117,7 +121,7 @@ def train_target(
     else:
         recipe = {**RECIPES["dp"], **({"epochs": epochs} if epochs is not None else {})}
         # per-sample gradients 128 examples at a time: the same result, without the ~400 MB a whole batch takes
-        train_dp_sgd(model, (inputs, labels), target_epsilon=epsilon, seed=seed, device=device, progress=progress,
+        train_dp_sgd(model, (inputs, labels), target_epsilon=epsilon, seed=seed, noise_seed=noise_seed, device=device, progress=progress,
                      max_physical_batch_size=128, **recipe)
     return model.eval()
 
