@@ -77,8 +77,11 @@ def main() -> int:
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated subset of {','.join(PARTS)} (default: all); rows of the other sweeps "
                              "already in the output file are kept, so parts can run as separate processes")
+    parser.add_argument("--canary-share", default="0/1",
+                        help="i/n: run every n-th canary model starting at the i-th (to split them across processes)")
     args = parser.parse_args()
     parts = [part for part in args.parts.split(",") if part]
+    share, shares = (int(v) for v in args.canary_share.split("/"))
     if not parts or any(part not in PARTS for part in parts):
         parser.error(f"--parts must be a comma-separated subset of {','.join(PARTS)}; got {args.parts!r}")
     start = time.perf_counter()
@@ -94,10 +97,9 @@ def main() -> int:
     epsilons = [math.inf, 8.0, 4.0, 2.0, 1.0]
     target_seeds = [0, 1, 2]
     epoch_counts = [1, 2, 4, 8, 16, 60]  # and the recipe's 30, from the epsilon sweep
-    matched_epochs = [2, 5, 20]  # the DP-SGD recipe with σ = 0
-    canary_runs = [("adam", None, 30), ("adam", None, 4), ("adam", None, 2), ("dp-sgd", math.inf, 20),
-                   ("dp-sgd", math.inf, 5), ("dp-sgd", math.inf, 2), ("dp-sgd", 8.0, 20), ("dp-sgd", 4.0, 20),
-                   ("dp-sgd", 2.0, 20), ("dp-sgd", 1.0, 20)]
+    matched_epochs = [20]  # the DP-SGD recipe (20 epochs) with σ = 0
+    canary_runs = [("adam", None, 30), ("dp-sgd", 8.0, 20), ("dp-sgd", math.inf, 20), ("dp-sgd", 1.0, 20),
+                   ("adam", None, 4), ("dp-sgd", 4.0, 20), ("adam", None, 2), ("dp-sgd", 2.0, 20)]
     n_canaries = CANARIES["n_canaries"]
     if args.quick:
         epsilons, target_seeds, epoch_counts, matched_epochs = [math.inf, 4.0], [0], [1, 2], [2]
@@ -108,6 +110,20 @@ def main() -> int:
         return train_target(x[indices], y[indices], epsilon=epsilon, epochs=epochs, seed=seed, device=device)
 
     rows = []
+
+    def save_rows() -> None:
+        """Write the rows so far, keeping the rows of other sweeps (or other runs) already in the file."""
+        if args.quick or not rows:
+            return
+        table = pd.DataFrame(rows)
+        if args.output.exists():
+            kept = pd.read_csv(args.output)
+            done = set(zip(table["sweep"], table["recipe"], table["epsilon"], table["epochs"].fillna(-1), table["seed"]))
+            if "recipe" in kept:
+                keys = zip(kept["sweep"], kept["recipe"], kept["epsilon"], kept["epochs"].fillna(-1), kept["seed"])
+                kept = kept[[key not in done for key in keys]]
+            table = pd.concat([kept, table], ignore_index=True)
+        table.round(6).to_csv(args.output, index=False)
 
     def attack(target, *, sweep: str, recipe: str, epsilon: float, epochs: int | None, seed: int,
                shadow_phi: np.ndarray) -> None:
@@ -124,6 +140,7 @@ def main() -> int:
               f"seed={seed}  train {train_acc:.3f} test {test_acc:.3f}  loss gap {test_loss - train_loss:.3f}  "
               f"AUC loss {rows[-2]['auc']:.3f} lira {rows[-1]['auc']:.3f}  "
               f"TPR@0.1% lira {rows[-1]['tpr_at_0.001']:.4f}", flush=True)
+        save_rows()
 
     def shadows(*, epsilon: float | None, epochs: int | None) -> np.ndarray:
         return np.stack([confidences_and_losses(train(pool[s], epsilon=epsilon, epochs=epochs, seed=100 + k),
@@ -160,7 +177,18 @@ def main() -> int:
     x_train = torch.cat([x[members], x_canary[inside]])
     y_train = torch.cat([y[members], y_canary[inside]])
     canary_rows = []
-    for recipe, epsilon, epochs in canary_runs if "canaries" in parts else []:
+    def save_canaries() -> None:
+        if args.quick or not canary_rows:
+            return
+        table = pd.DataFrame(canary_rows)
+        if CANARY_RESULTS.exists():
+            kept = pd.read_csv(CANARY_RESULTS)
+            done = set(zip(table["recipe"], table["epsilon"], table["epochs"], table["seed"]))
+            kept = kept[[key not in done for key in zip(kept["recipe"], kept["epsilon"], kept["epochs"], kept["seed"])]]
+            table = pd.concat([kept, table], ignore_index=True)
+        table.round(6).to_csv(CANARY_RESULTS, index=False)
+
+    for recipe, epsilon, epochs in canary_runs[share::shares] if "canaries" in parts else []:
         model = train_target(x_train, y_train, epsilon=epsilon, epochs=epochs, seed=0, device=device)
         score = logit_confidence(model_logits(model, x_canary, device=device), y_canary)
         test_acc = evaluate(model, (x[non_members], y[non_members]), device=device)["accuracy"]
@@ -172,21 +200,14 @@ def main() -> int:
         top = canaries["included"][order[:100]].mean()
         print(f"{time.perf_counter() - start:7.0f}s  canaries {recipe:6s} ε={eps:<4g} epochs={epochs}  "
               f"test {test_acc:.3f}  included among the top 100 scores: {top:.2f}", flush=True)
+        save_canaries()
     canary_table = pd.DataFrame(canary_rows)
     minutes = (time.perf_counter() - start) / 60
     if args.quick:
         print(table.round(4).to_string())
         print(canary_table.groupby(["recipe", "epsilon", "epochs", "included"])["score"].mean())
     else:
-        if rows:
-            if args.output.exists():  # keep the rows of the sweeps not rerun
-                kept = pd.read_csv(args.output)
-                table = pd.concat([kept[~kept["sweep"].isin(parts)], table], ignore_index=True)
-            table.round(6).to_csv(args.output, index=False)
-            print(f"wrote {args.output}")
-        if canary_rows:
-            canary_table.round(6).to_csv(CANARY_RESULTS, index=False)
-            print(f"wrote {CANARY_RESULTS}")
+        print(f"wrote {args.output} and {CANARY_RESULTS} (row by row)")
     print(f"run time: {minutes:.1f} min")
     return 0
 
