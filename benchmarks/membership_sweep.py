@@ -15,9 +15,9 @@ remaining 56,000 (offline LiRA: no shadow model ever sees a candidate).
   4 shadow models train with the same recipe as the target (the attacker knows
   the training algorithm, as DP assumes).
 - ``matched`` sweep: the DP-SGD recipe with σ = 0 (same sampling, clipping and
-  learning rate; ``recipe`` = ``dp-sgd``, ``epsilon`` = inf) for 2, 5 and 20
-  epochs, three seeds each: non-private baselines whose accuracy matches the
-  private models', so that leakage is compared at equal accuracy.
+  learning rate; ``recipe`` = ``dp-sgd``, ``epsilon`` = inf) for 20 epochs,
+  three seeds: a non-private baseline whose accuracy matches the private
+  models', so that leakage is compared at equal accuracy.
 - ``epochs`` sweep: non-private (Adam) targets trained for 1 to 60 epochs, three
   seeds each, with shadow models trained for as many epochs, to plot leakage
   against the train-test accuracy and loss gaps.
@@ -30,14 +30,24 @@ and the FPR realised there.
 - ``membership_canaries.csv``: one-run audits (Steinke, Nasr & Jagielski, 2023;
   :mod:`ppml_lessons.attacks.audit`). 1,000 test-split images with wrong labels
   are canaries, each added to the 2,000 members with probability 1/2; one model
-  per recipe (Adam for 30, 4 and 2 epochs; DP-SGD with σ = 0 for 20, 5 and 2
-  epochs; DP-SGD at ε = 8, 4, 2, 1). One row per (model, canary): whether it was
+  per recipe (Adam for 30, 4 and 2 epochs; DP-SGD with σ = 0 for 20 epochs;
+  DP-SGD at ε = 8, 4, 2, 1). One row per (model, canary): whether it was
   included and its score, the model's logit-scaled confidence in the canary's
   (wrong) label. Lesson 05 turns the scores into guesses and ε lower bounds.
 
 DP-SGD's noise comes from the operating system's entropy (the trainer's
-default), so the private rows differ from run to run. Measured run time: see
-the last line the script prints (the lesson quotes it).
+default), so the private rows differ from run to run. ``--parts`` runs a subset
+(e.g. ``--parts canaries --canary-share 0/2`` and ``1/2`` in two processes);
+rows are written as they are produced, keeping the other rows in the files.
+
+State of the committed files: ``membership_sweep.csv`` holds the ``epsilon``
+and ``epochs`` sweeps of the previous version of this script (one seed per
+epoch count; no loss or realised-FPR columns) and no ``matched`` rows yet;
+``membership_canaries.csv`` holds 5 of the 8 canary models (Adam 30 and 4
+epochs, σ = 0 20 epochs, ε = 8 and ε = 1). On a 2-core machine shared with many
+other jobs (about 5% of a core per process), each canary model took 12 to 28
+minutes; the full run needs an idle machine. Rerun everything with no
+arguments to fill in the rest.
 """
 
 from __future__ import annotations
