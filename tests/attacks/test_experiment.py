@@ -42,7 +42,7 @@ def test_train_target_is_seeded_and_leaves_the_global_state_alone():
 
 def test_train_target_with_infinite_epsilon_is_dp_sgd_without_noise():
     """ε = inf runs the DP-SGD recipe with σ = 0: no noise, so the noise seed does not matter."""
-    x, y = torch.rand(100, 1, 28, 28, generator=torch.Generator().manual_seed(0)), torch.arange(100) % 10
+    x, y = torch.rand(600, 1, 28, 28, generator=torch.Generator().manual_seed(0)), torch.arange(600) % 10
     a = train_target(x, y, epsilon=math.inf, epochs=1, seed=0, noise_seed=1, device=CPU)
     b = train_target(x, y, epsilon=math.inf, epochs=1, seed=0, noise_seed=2, device=CPU)
     c = train_target(x, y, epsilon=4.0, epochs=1, seed=0, noise_seed=1, device=CPU)
@@ -80,7 +80,7 @@ def test_attack_summary_reports_the_realised_fpr():
     [
         (lambda: membership_split(10, n_members=6), ValueError, r"n_members must be an integer in \[1, 5\]"),
         (lambda: train_target(torch.zeros(2, 1, 28, 28), torch.zeros(2, dtype=torch.long), epsilon=0.0),
-         ValueError, r"epsilon must be a float in \(0, inf\)"),
+         ValueError, r"epsilon must be a float in \(0, inf\]"),
         (lambda: train_target(torch.zeros(2, 1, 28, 28), [0, 1]), TypeError, "labels must be a torch.Tensor"),
         (lambda: confidences_and_losses(torch.nn.Linear(2, 2), torch.zeros(1, 2), [0]), TypeError, "labels"),
     ],
