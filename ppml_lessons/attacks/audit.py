@@ -10,8 +10,7 @@ so the number of correct guesses is stochastically dominated by a binomial
 (their Theorem 3). An implausibly large count therefore proves, with
 confidence 1 - α, that the algorithm is not ε-DP for any ε below
 :func:`one_run_epsilon_lower_bound`; for (ε, δ)-DP the tail gains a δ term
-(their Theorem 5.2, implemented here as the explicit recursion of their
-Proposition 5.7 / Algorithm 2 ... see :func:`approx_dp_tail`).
+(their Theorem 5.2, see :func:`approx_dp_tail`).
 
 What it assumes: the coins are independent fair coins, unknown to the attacker
 until the guesses are made; the number of guesses (k+, k-) is fixed before
