@@ -20,7 +20,7 @@ from ..dp.models import DPCNN
 from ..dp.trainer import train_dp_sgd
 from ..environment import get_device, make_rng
 from ..training import fit
-from .membership import logit_confidence, model_logits, per_example_loss, roc_auc, tpr_at_fpr
+from .membership import logit_confidence, model_logits, per_example_loss, roc_auc, roc_curve, tpr_at_fpr
 
 __all__ = [
     "SETUP", "RECIPES", "FPR_GRID", "membership_split", "train_target", "confidences_and_losses", "attack_summary",
@@ -69,13 +69,17 @@ def train_target(
     epsilon: float | None = None,
     epochs: int | None = None,
     seed: int = 0,
+    noise_seed: int | None = None,
     device: torch.device | None = None,
     progress: bool = False,
 ) -> nn.Module:
     """Train a fresh :class:`~ppml_lessons.dp.models.DPCNN` with one of :data:`RECIPES`.
 
     ``epsilon=None`` trains without privacy (Adam); a number trains with
-    DP-SGD at that ε (δ = 1e-5), choosing the noise multiplier for it. The
+    DP-SGD at that ε (δ = 1e-5), choosing the noise multiplier for it;
+    ``epsilon=math.inf`` runs the same DP-SGD recipe (sampling, clipping) with
+    σ = 0, a non-private baseline that differs from the private models by the
+    noise alone. The
     initial weights come from ``seed`` without touching the global random state.
     Used by lesson 05 for targets and shadow models alike.
 
@@ -84,11 +88,14 @@ def train_target(
     inputs, labels : torch.Tensor
         The training set (images in [0, 1] and class indices).
     epsilon : float, optional
-        In (0, inf).
+        In (0, inf]; inf means the DP-SGD recipe without noise.
     epochs : int, optional
         In [1, inf); defaults to the recipe's.
     seed : int, default 0
-        In [0, inf): the initial weights, the batches and the noise.
+        In [0, inf): the initial weights and the batches.
+    noise_seed : int, optional
+        DP-SGD's noise: from the operating system's entropy by default; an int
+        makes it reproducible (tests only, see :func:`~ppml_lessons.dp.trainer.train_dp_sgd`).
     device : torch.device, optional
     progress : bool, default False
 
@@ -102,7 +109,7 @@ def train_target(
     check_type("inputs", inputs, torch.Tensor, "a torch.Tensor")
     check_type("labels", labels, torch.Tensor, "a torch.Tensor")
     if epsilon is not None:
-        check_number("epsilon", epsilon, low=0, low_open=True, high=math.inf, high_open=True)
+        check_number("epsilon", epsilon, low=0, low_open=True, high=math.inf)
     if epochs is not None:
         check_number("epochs", epochs, low=1, integer=True)
     seed = check_number("seed", seed, low=0, integer=True)
@@ -117,7 +124,8 @@ def train_target(
     else:
         recipe = {**RECIPES["dp"], **({"epochs": epochs} if epochs is not None else {})}
         # per-sample gradients 128 examples at a time: the same result, without the ~400 MB a whole batch takes
-        train_dp_sgd(model, (inputs, labels), target_epsilon=epsilon, seed=seed, device=device, progress=progress,
+        noise = {"noise_multiplier": 0.0} if math.isinf(epsilon) else {"target_epsilon": epsilon}
+        train_dp_sgd(model, (inputs, labels), **noise, seed=seed, noise_seed=noise_seed, device=device, progress=progress,
                      max_physical_batch_size=128, **recipe)
     return model.eval()
 
@@ -138,15 +146,25 @@ def confidences_and_losses(model: nn.Module, inputs: torch.Tensor, labels: torch
 
 
 def attack_summary(scores: np.ndarray, is_member: np.ndarray) -> dict[str, float]:
-    """AUC and the TPR at every FPR of :data:`FPR_GRID`, as one flat dict. Used by lesson 05.
+    """AUC, the TPR at every FPR of :data:`FPR_GRID` and the FPR actually realised there, as one flat dict.
+
+    ``tpr_at_f`` is the best ROC point whose FPR does not exceed f
+    (:func:`~ppml_lessons.attacks.membership.tpr_at_fpr`); ``fpr_at_f`` is
+    the smallest FPR at which that TPR is reached, which can lie below f (the
+    ROC curve moves in steps of 1 / non-members). Compare a point with the DP
+    bound at its realised FPR. Used by lesson 05.
 
     Examples
     --------
     >>> summary = attack_summary(np.arange(4000.0), np.arange(4000) >= 2000)
-    >>> summary["auc"], summary["tpr_at_0.001"]
-    (1.0, 1.0)
+    >>> summary["auc"], summary["tpr_at_0.001"], summary["fpr_at_0.001"]
+    (1.0, 1.0, 0.0)
     """
     row = {"auc": roc_auc(scores, is_member)}
-    row.update({f"tpr_at_{fpr:g}": tpr_at_fpr(scores, is_member, fpr=fpr) for fpr in FPR_GRID})
+    fpr, tpr, _ = roc_curve(scores, is_member)
+    for target in FPR_GRID:
+        best = tpr_at_fpr(scores, is_member, fpr=target)
+        row[f"tpr_at_{target:g}"] = best
+        row[f"fpr_at_{target:g}"] = float(fpr[(tpr == best) & (fpr <= target + 1e-12)].min())
     return row
 

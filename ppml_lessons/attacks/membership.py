@@ -399,7 +399,11 @@ def dp_tpr_bound(fpr: Any, *, epsilon: float, delta: float = 0.0, symmetric: boo
     1 - FPR <= e^ε (1 - TPR) + δ, i.e. TPR <= 1 - e^-ε (1 - δ - FPR)
     (Kairouz, Oh & Viswanath, 2015). With ``symmetric=True`` the bound is the
     smaller of the two (and at most 1). It holds for every attack, however
-    clever; a measured attack can only land below it. Used by lesson 05.
+    clever, but for its *true* rates: a TPR and FPR measured on finitely many
+    examples are estimates, and a measured point can land above the bound by
+    chance (:func:`epsilon_lower_bound` accounts for that). Compare a point with
+    the bound at the FPR it actually realised, which can be below the nominal
+    one. Used by lesson 05.
 
     Parameters
     ----------

@@ -9,12 +9,18 @@ divided by the expected batch size q·n. The ε after each epoch comes from
 An exponential moving average (EMA) of the weights (De et al., 2022) is
 optional: it is computed from the private iterates only, so it is
 post-processing and costs no privacy.
+
+The Gaussian noise comes from its own ``torch.Generator``, seeded from the
+operating system's entropy unless ``noise_seed`` is given: noise that anyone can
+regenerate from a published seed protects nothing (subtract it and the
+gradients are in the clear). ``seed`` only drives the batch sampling.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import secrets
 import time
 from collections.abc import Callable
 
@@ -97,6 +103,7 @@ def train_dp_sgd(
     ema_decay: float | None = None,
     eval_data: tuple[torch.Tensor, torch.Tensor] | None = None,
     seed: int = 0,
+    noise_seed: int | None = None,
     device: torch.device | None = None,
     max_physical_batch_size: int | None = None,
     clipping: str = "vmap",
@@ -138,7 +145,17 @@ def train_dp_sgd(
     eval_data : (inputs, labels), optional
         Evaluated after every epoch (public test data).
     seed : int, default 0
-        Seeds the batch sampling and the noise (one ``torch.Generator``).
+        Seeds the Poisson batch sampling only, for reproducible batches. The
+        accountant's amplification by sampling assumes the batches stay secret:
+        for a real release, keep this seed private too.
+    noise_seed : int, optional
+        ``None`` (the default): the noise generator is seeded from the
+        operating system's entropy (``secrets.randbits(63)``), so the noise
+        differs on every run and cannot be regenerated. An int, in [0, inf),
+        makes the noise reproducible, and **the guarantee void** for anyone who
+        knows it: for tests and reproducible figures only, never for a model
+        that is released. (Floating-point Gaussian noise leaks too, Mironov
+        2012; Opacus's ``secure_mode`` is the production mitigation.)
     device : torch.device, optional
         Defaults to :func:`ppml_lessons.environment.get_device`.
     max_physical_batch_size : int, optional
@@ -166,7 +183,7 @@ def train_dp_sgd(
     >>> x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
     >>> y = (x[:, 0] > 0).long()
     >>> history = train_dp_sgd(nn.Linear(2, 2), (x, y), epochs=2, batch_size=50, max_grad_norm=1.0,
-    ...                        noise_multiplier=1.0, delta=1e-3, eval_data=(x, y), progress=False)
+    ...                        noise_multiplier=1.0, delta=1e-3, eval_data=(x, y), progress=False)  # noise: OS entropy
     >>> history[["epoch", "steps"]].values.tolist(), round(float(history["epsilon"].iloc[-1]), 2)
     ([[1, 4], [2, 8]], 4.22)
     """
@@ -192,6 +209,8 @@ def train_dp_sgd(
     if ema_decay is not None:
         check_number("ema_decay", ema_decay, low=0, high=1, low_open=True, high_open=True)
     check_number("seed", seed, low=0, integer=True)
+    if noise_seed is not None:
+        check_number("noise_seed", noise_seed, low=0, integer=True)
     check_bool("progress", progress)
     if on_epoch is not None and not callable(on_epoch):
         raise TypeError(f"on_epoch must be a callable or None; got {on_epoch!r} of type {type(on_epoch).__name__}")
@@ -202,7 +221,8 @@ def train_dp_sgd(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = (torch.optim.SGD(params, lr=lr, momentum=momentum) if optimizer == "sgd"
            else torch.optim.Adam(params, lr=lr))
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # the batches
+    noise_generator = torch.Generator().manual_seed(secrets.randbits(63) if noise_seed is None else noise_seed)
     accountant = RDPAccountant()
     ema = copy.deepcopy(model) if ema_decay is not None else None
     rows, step, start = [], 0, time.perf_counter()
@@ -212,7 +232,8 @@ def train_dp_sgd(
             batch = poisson_sample(n, sample_rate=plan["sample_rate"], generator=generator).to(device)
             dp_sgd_step(model, opt, inputs[batch], labels[batch], max_grad_norm=max_grad_norm,
                         noise_multiplier=sigma, expected_batch_size=plan["expected_batch_size"],
-                        generator=generator, max_physical_batch_size=max_physical_batch_size, clipping=clipping)
+                        generator=noise_generator, max_physical_batch_size=max_physical_batch_size,
+                        clipping=clipping)
             accountant.step(noise_multiplier=sigma, sample_rate=plan["sample_rate"])
             step += 1
             if ema is not None:

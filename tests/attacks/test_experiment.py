@@ -40,6 +40,16 @@ def test_train_target_is_seeded_and_leaves_the_global_state_alone():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
+def test_train_target_with_infinite_epsilon_is_dp_sgd_without_noise():
+    """ε = inf runs the DP-SGD recipe with σ = 0: no noise, so the noise seed does not matter."""
+    x, y = torch.rand(600, 1, 28, 28, generator=torch.Generator().manual_seed(0)), torch.arange(600) % 10
+    a = train_target(x, y, epsilon=math.inf, epochs=1, seed=0, noise_seed=1, device=CPU)
+    b = train_target(x, y, epsilon=math.inf, epochs=1, seed=0, noise_seed=2, device=CPU)
+    c = train_target(x, y, epsilon=4.0, epochs=1, seed=0, noise_seed=1, device=CPU)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
 def test_train_target_with_dp_reaches_the_requested_epsilon_settings():
     x, y = torch.rand(600, 1, 28, 28, generator=torch.Generator().manual_seed(0)), torch.arange(600) % 10
     model = train_target(x, y, epsilon=4.0, epochs=1, seed=0, device=CPU)
@@ -51,8 +61,18 @@ def test_train_target_with_dp_reaches_the_requested_epsilon_settings():
 def test_attack_summary_columns():
     rng = np.random.default_rng(0)
     summary = attack_summary(rng.normal(size=3000), np.arange(3000) < 1500)
-    assert list(summary) == ["auc"] + [f"tpr_at_{f:g}" for f in FPR_GRID]
+    assert list(summary) == ["auc"] + [k for f in FPR_GRID for k in (f"tpr_at_{f:g}", f"fpr_at_{f:g}")]
     assert abs(summary["auc"] - 0.5) < 4 * math.sqrt(3001 / (12 * 1500 * 1500))
+
+
+def test_attack_summary_reports_the_realised_fpr():
+    # 10 non-members scored 0..9, members 9.5 and 3.5: at FPR <= 0.25 the best point is TPR 0.5 at FPR 0
+    scores = np.r_[np.arange(10.0), 9.5, 3.5]
+    members = np.r_[np.zeros(10, bool), True, True]
+    summary = attack_summary(scores, members)
+    assert summary["tpr_at_0.2"] == 0.5 and summary["fpr_at_0.2"] == 0.0
+    assert summary["tpr_at_0.5"] == 0.5 and summary["fpr_at_0.5"] == 0.0  # 3.5 needs FPR 0.6
+    assert summary["tpr_at_0.001"] == 0.5 and all(summary[f"fpr_at_{f:g}"] <= f for f in FPR_GRID)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +80,7 @@ def test_attack_summary_columns():
     [
         (lambda: membership_split(10, n_members=6), ValueError, r"n_members must be an integer in \[1, 5\]"),
         (lambda: train_target(torch.zeros(2, 1, 28, 28), torch.zeros(2, dtype=torch.long), epsilon=0.0),
-         ValueError, r"epsilon must be a float in \(0, inf\)"),
+         ValueError, r"epsilon must be a float in \(0, inf\]"),
         (lambda: train_target(torch.zeros(2, 1, 28, 28), [0, 1]), TypeError, "labels must be a torch.Tensor"),
         (lambda: confidences_and_losses(torch.nn.Linear(2, 2), torch.zeros(1, 2), [0]), TypeError, "labels"),
     ],

@@ -49,18 +49,63 @@ def test_target_epsilon_chooses_the_smallest_sufficient_sigma():
     assert final == pytest.approx(2.0, rel=1e-2)
 
 
-def test_same_seed_same_model_and_it_learns():
-    def run(seed):
+def test_same_seeds_same_model_and_it_learns():
+    def run(seed, noise_seed):
         torch.manual_seed(0)
         model = nn.Linear(5, 2)
         history = train_dp_sgd(model, toy_data(), epochs=5, batch_size=50, max_grad_norm=1.0, noise_multiplier=0.5,
-                               delta=1e-4, lr=0.5, eval_data=toy_data(seed=1), seed=seed, progress=False)
+                               delta=1e-4, lr=0.5, eval_data=toy_data(seed=1), seed=seed, noise_seed=noise_seed,
+                               progress=False)
         return model.weight.detach().clone(), history
 
-    (w1, h1), (w2, _), (w3, _) = run(0), run(0), run(1)
-    assert torch.equal(w1, w2) and not torch.equal(w1, w3)
+    (w1, h1), (w2, _), (w3, _), (w4, _) = run(0, 7), run(0, 7), run(1, 7), run(0, 8)
+    assert torch.equal(w1, w2) and not torch.equal(w1, w3) and not torch.equal(w1, w4)
     # a linearly separable task: a working trainer ends far above the 50% of guessing
     assert h1["eval_accuracy"].iloc[-1] > 0.8
+
+
+def _final_weights(**kwargs):
+    torch.manual_seed(0)
+    model = nn.Linear(5, 2)
+    train_dp_sgd(model, toy_data(), epochs=2, batch_size=50, max_grad_norm=1.0, noise_multiplier=1.0, delta=1e-4,
+                 progress=False, **kwargs)
+    return model.weight.detach().clone()
+
+
+def test_noise_comes_from_os_entropy_unless_a_noise_seed_is_given():
+    """A public ``seed`` must not fix the noise: two runs with the same seed (and the same batches) differ."""
+    assert not torch.equal(_final_weights(seed=0), _final_weights(seed=0))
+    assert not torch.equal(_final_weights(), _final_weights())  # the defaults too
+    # without noise the runs agree: the difference above is the noise, not the batches
+    torch.manual_seed(0)
+    a, b = nn.Linear(5, 2), nn.Linear(5, 2)
+    b.load_state_dict(a.state_dict())
+    for model in (a, b):
+        train_dp_sgd(model, toy_data(), epochs=2, batch_size=50, max_grad_norm=1.0, noise_multiplier=0.0,
+                     delta=1e-4, seed=3, progress=False)
+    assert torch.equal(a.weight, b.weight)
+
+
+def test_noise_seed_does_not_change_the_batches():
+    """The noise has its own generator: the batch sampling depends on ``seed`` alone."""
+    from ppml_lessons.dp import trainer
+
+    batches = []
+    original = trainer.poisson_sample
+
+    def recording(*args, **kwargs):
+        batch = original(*args, **kwargs)
+        batches[-1].append(batch.clone())
+        return batch
+
+    trainer.poisson_sample = recording
+    try:
+        for noise_seed in (1, 2):
+            batches.append([])
+            _final_weights(seed=0, noise_seed=noise_seed)
+    finally:
+        trainer.poisson_sample = original
+    assert len(batches[0]) == 16 and all(torch.equal(a, b) for a, b in zip(*batches))
 
 
 def test_ema_ends_with_the_averaged_weights():
@@ -104,6 +149,10 @@ def test_bad_input():
         train_dp_sgd(model, (data[0], data[1][:10]), **settings)
     with pytest.raises(TypeError, match="on_epoch"):
         train_dp_sgd(model, data, **settings, on_epoch="print")
+    with pytest.raises(ValueError, match=r"noise_seed must be an integer in \[0, inf\)"):
+        train_dp_sgd(model, data, **settings, noise_seed=-1)
+    with pytest.raises(TypeError, match="noise_seed"):
+        train_dp_sgd(model, data, **settings, noise_seed=1.5)
     with pytest.raises(ValueError, match="BatchNorm"):
         train_dp_sgd(nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)), data, **settings)
     assert math.isfinite(sampling_plan(10, batch_size=3, epochs=1)["sample_rate"])
