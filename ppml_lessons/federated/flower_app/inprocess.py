@@ -20,6 +20,7 @@ from uuid import uuid4
 from flwr.app import Context, Message, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.supercore.run import Run
+from flwr.supercore.task_identity import TaskIdentity
 from flwr.serverapp import Grid
 
 from ..._validation import check_number, check_type
@@ -46,6 +47,8 @@ class InProcessGrid(Grid):
         num_nodes = check_number("num_nodes", num_nodes, low=1, integer=True)
         self._app = client_app
         self._run = Run.create_empty(run_id=1)
+        # Flower's Message reads the run and node of "the task running in this process": here, the server's
+        TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 0, 1
         self._contexts = {
             k + 1: Context(run_id=1, node_id=k + 1, node_config={"partition-id": k, "num-partitions": num_nodes},
                            state=RecordDict(), run_config=dict(run_config or {}))

@@ -168,6 +168,8 @@ def _run_fedavg(grid: Grid, settings: Settings, recorder: _Recorder) -> None:
 
 def _run_secagg(grid: Grid, context: Context, settings: Settings, recorder: _Recorder) -> None:
     def evaluate(server_round: int, ndarrays: list[np.ndarray], config: dict) -> tuple[float, dict]:  # noqa: ARG001
+        if server_round == 1:  # the unmasked average, to compare with the clients' own updates
+            recorder.secagg["aggregate"] = np.concatenate([a.ravel() for a in ndarrays]).tolist()
         scores = recorder.evaluate(server_round, ndarrays)
         return scores["loss"], scores
 

@@ -1,4 +1,4 @@
-"""The lesson's Flower app on Flower's Simulation Engine, sized for a 2-core laptop.
+"""The lesson's Flower app with many virtual clients: Flower's Simulation Engine (Ray), or in one process.
 
 The Simulation Engine runs many *virtual* SuperNodes inside a few worker
 processes (Ray actors): a ClientApp call is a task given to a free actor, so
@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..._validation import check_number, check_type
+from ..._validation import check_number, check_option, check_type
 from .task import Settings
 
 __all__ = ["simulate", "backend_config"]
@@ -50,39 +50,53 @@ def backend_config(*, num_cpus: int = 2, cpus_per_client: int = 2) -> dict[str, 
     }
 
 
-def simulate(settings: Settings, *, num_cpus: int = 2, cpus_per_client: int = 2) -> dict[str, Any]:
+def simulate(
+    settings: Settings, *, engine: str = "in-process", num_cpus: int = 2, cpus_per_client: int = 2
+) -> dict[str, Any]:
     """Run the app with ``settings.num_partitions`` virtual SuperNodes; return what the ServerApp recorded.
 
     Parameters
     ----------
     settings : Settings
         The run (partition, seed, rounds, mode, ...); ``results_path`` is set here.
+    engine : {"in-process", "ray"}, default "in-process"
+        ``"ray"`` is Flower's Simulation Engine (``flwr.simulation.run_simulation``,
+        Ray workers); ``"in-process"`` delivers the same messages to the same
+        ``ClientApp`` by function calls (:class:`.inprocess.InProcessGrid`).
     num_cpus, cpus_per_client : int
-        Ray's CPUs and each client's; their ratio is the number of actors.
+        With ``engine="ray"``: Ray's CPUs and each client's; their ratio is the number of actors.
 
     Returns
     -------
     dict
-        ``history`` (a DataFrame: round, clients, accuracy, loss, seconds) and,
-        with ``mode="secagg"``, ``secagg`` (what the server received in round 1).
+        ``history`` (a DataFrame: round, clients, accuracy, loss, seconds) and
+        ``secagg`` (with ``mode="secagg"``, what the server received in round 1).
     """
     check_type("settings", settings, Settings, "a flower_app.task.Settings")
-    # Ray's raylet gives its helper agents 15 s to start, too little on a busy 2-core machine
-    os.environ.setdefault("RAY_agent_register_timeout_ms", str(RAY_AGENT_TIMEOUT_MS))
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    from flwr.simulation import run_simulation  # imported here: Ray is heavy, and only this needs it
-
+    check_option("engine", engine, ["in-process", "ray"])
     from .client_app import make_client_app
-    from .server_app import make_server_app
+    from .server_app import make_server_app, run_server
 
     with tempfile.TemporaryDirectory(prefix="ppml-flower-sim-") as folder:
         results = Path(folder) / "results.json"
         fixed = replace(settings, results_path=str(results))
-        run_simulation(
-            server_app=make_server_app(fixed), client_app=make_client_app(fixed),
-            num_supernodes=settings.num_partitions,
-            backend_config=backend_config(num_cpus=num_cpus, cpus_per_client=cpus_per_client),
-        )
+        if engine == "ray":
+            # Ray's raylet gives its helper agents 15 s to start, too little on a busy 2-core machine
+            os.environ.setdefault("RAY_agent_register_timeout_ms", str(RAY_AGENT_TIMEOUT_MS))
+            from flwr.simulation import run_simulation  # imported here: Ray is heavy, and only this needs it
+
+            run_simulation(
+                server_app=make_server_app(fixed), client_app=make_client_app(fixed),
+                num_supernodes=settings.num_partitions,
+                backend_config=backend_config(num_cpus=num_cpus, cpus_per_client=cpus_per_client),
+            )
+        else:
+            from flwr.app import Context, RecordDict
+
+            from .inprocess import InProcessGrid
+
+            grid = InProcessGrid(make_client_app(fixed), num_nodes=settings.num_partitions)
+            run_server(grid, Context(run_id=1, node_id=0, node_config={}, state=RecordDict(), run_config={}), fixed)
         if not results.exists():
             raise RuntimeError("the simulation ended without results: read the Flower log above for the error")
         payload = json.loads(results.read_text())
