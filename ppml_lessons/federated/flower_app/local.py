@@ -114,9 +114,6 @@ class LocalFederation:
         Where the SuperNodes look for the SuperLink, ``"127.0.0.1:PORT"``;
         by default the SuperLink just started. (Only to show what happens when
         they cannot reach it.)
-    heartbeat_interval : float, default 10.0
-        Seconds between a SuperNode's heartbeats, in [10, 1800]; the SuperLink
-        marks a node offline after two missed intervals.
     startup_timeout : float, default 60.0
         Seconds to wait for each process to answer ``GET /health``, and for the
         SuperNodes to register.
@@ -134,7 +131,6 @@ class LocalFederation:
         num_supernodes: int = 3,
         superlink_port: int | None = None,
         superlink_address: str | None = None,
-        heartbeat_interval: float = 10.0,
         startup_timeout: float = 60.0,
     ) -> None:
         self.num_supernodes = check_number("num_supernodes", num_supernodes, low=1, high=64, integer=True)
@@ -145,7 +141,6 @@ class LocalFederation:
             host, _, port = superlink_address.rpartition(":")
             if host != HOST or not port.isdigit():
                 raise ValueError(f"superlink_address must be '{HOST}:PORT' (this machine only); got {superlink_address!r}")
-        self.heartbeat_interval = check_number("heartbeat_interval", heartbeat_interval, low=10, high=1800)
         self.startup_timeout = check_number("startup_timeout", startup_timeout, low=0, low_open=True)
         self._requested_port = superlink_port
         self._requested_address = superlink_address
@@ -218,24 +213,33 @@ class LocalFederation:
                 "--max-retries", "0" if self._requested_address else "20",
             ]))
         for node in self.supernodes:
-            self._wait_healthy(node)
+            try:
+                self._wait_healthy(node)
+            except FederationError:
+                if node.alive():
+                    raise
+                self._unreachable(node, address)
         self._wait_registered(address)
+
+    def _unreachable(self, node: _Process, address: str) -> None:
+        raise FederationError(
+            f"{node.name} stopped before it registered (exit code {node.popen.returncode}): it could not reach "
+            f"the SuperLink at {address}; is a SuperLink running there? Its log ends:\n{node.log()[-1500:]}"
+        )
 
     def _wait_registered(self, address: str) -> None:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             dead = [node for node in self.supernodes if not node.alive()]
             if dead:
-                raise FederationError(
-                    f"{dead[0].name} stopped: it could not reach the SuperLink at {address} "
-                    f"(exit code {dead[0].popen.returncode}); its log ends:\n{dead[0].log()[-1500:]}"
-                )
-            if len(self.online_nodes()) >= self.num_supernodes:
+                self._unreachable(dead[0], address)
+            if self._requested_address is None and len(self.online_nodes()) >= self.num_supernodes:
                 return
             time.sleep(0.5)
+        registered = 0 if self._requested_address else len(self.online_nodes())
         raise FederationError(
-            f"only {len(self.online_nodes())} of {self.num_supernodes} SuperNodes registered with the SuperLink at "
-            f"{address} within {self.startup_timeout:g} s"
+            f"only {registered} of {self.num_supernodes} SuperNodes registered: the others could not reach the "
+            f"SuperLink at {address} within {self.startup_timeout:g} s"
         )
 
     def descendants(self) -> list[psutil.Process]:
