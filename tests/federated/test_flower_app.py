@@ -17,9 +17,9 @@ from ppml_lessons.federated.flower_app.inprocess import InProcessGrid
 from ppml_lessons.federated.flower_app.server_app import run_server
 from ppml_lessons.federated.flower_app.simulation import backend_config, simulate
 from ppml_lessons.federated.flower_app.task import Settings, client_data, client_partition, new_model, train_client
-from ppml_lessons.federated.privacy import central_dp_mean
+from ppml_lessons.federated.privacy import central_dp_mean, update_norms
 
-SMALL = Settings(num_partitions=4, clients_per_round=4, rounds=1, seed=0)
+SMALL = Settings(num_partitions=4, clients_per_round=4, rounds=1, seed=0, batch_size=1000)  # 15 steps per client
 
 
 def _initial():
@@ -92,12 +92,16 @@ def test_one_round_of_the_app_is_lesson_06s_aggregate(tmp_path):
 
 def test_central_dp_without_noise_is_lesson_06s_clipped_mean(tmp_path):
     settings = replace(SMALL, mode="central-dp", clip_norm=0.05, noise_multiplier=0.0)
-    received, result = _run_one_round(settings, tmp_path)  # the replies before clipping
+    received, result = _run_one_round(settings, tmp_path)  # what FedAvg got from Flower's DP wrapper
     start = _initial()
-    updates = {name: torch.stack([torch.as_tensor(layers[i] - start[i]) for layers, _ in received])
+    raw = [train_client(start, k, settings, server_round=1)[0] for k in range(4)]  # the clients' own updates
+    updates = {name: torch.stack([torch.as_tensor(layers[i] - start[i]) for layers in raw])
                for i, name in enumerate(["weight", "bias"])}
-    mean = central_dp_mean(updates, clip_norm=0.05, noise_multiplier=0.0, expected_clients=len(received))
-    assert float(torch.linalg.vector_norm(torch.cat([u.flatten(1) for u in updates.values()], dim=1), dim=1).min()) > 0.05
+    assert float(update_norms(updates).min()) > 0.05  # every update is clipped
+    clipped = {name: torch.stack([torch.as_tensor(layers[i] - start[i]) for layers, _ in received])
+               for i, name in enumerate(["weight", "bias"])}
+    np.testing.assert_allclose(update_norms(clipped).numpy(), 0.05, rtol=1e-5)
+    mean = central_dp_mean(updates, clip_norm=0.05, noise_multiplier=0.0, expected_clients=4)
     for name, layer, flowers in zip(["weight", "bias"], start, result):
         np.testing.assert_allclose(flowers, layer + mean[name].numpy(), rtol=0, atol=1e-6)
 
