@@ -5,13 +5,14 @@ small or busy machine Ray may not start at all (lesson 10 measures why), so
 :class:`InProcessGrid` gives the lesson a second way to run many virtual
 clients: the *same* ``ServerApp`` strategy and the *same* ``ClientApp``
 (handlers, mods, messages, per-node state), with the transport replaced by a
-function call. What it does not exercise is what lies between them:
+function call on a copy of each message. What it does not exercise is what lies between them:
 serialization, processes, the network, failures. The Deployment Engine
 (:mod:`.local`) exercises those. Used by lesson 10.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from itertools import count
 from typing import Any
@@ -82,7 +83,10 @@ class InProcessGrid(Grid):
             if context is None:
                 raise ValueError(f"dst_node_id must be one of the grid's nodes 1..{len(self._contexts)}; "
                                  f"got {message.metadata.dst_node_id}")
-            self._replies[message.metadata.message_id] = self._app(message, context)
+            # a copy, as a network delivers: a ClientApp (SecAgg+'s mod does) may change what it receives,
+            # and Flower's strategies send one content object to every node
+            reply = self._app(copy.deepcopy(message), context)
+            self._replies[message.metadata.message_id] = copy.deepcopy(reply)
             next(self.messages_delivered)
             ids.append(message.metadata.message_id)
         return ids

@@ -351,7 +351,11 @@ class LocalFederation:
 
     def online_nodes(self) -> list[dict[str, Any]]:
         """The SuperNodes the SuperLink sees as online (``flwr supernode list``)."""
-        reply = json.loads(self.flwr("supernode", "list", "--format", "json"))
+        output = self.flwr("supernode", "list", "--format", "json")
+        try:
+            reply = json.loads(output)
+        except json.JSONDecodeError:  # the SuperLink answered before it could list its nodes: none yet
+            return []
         return [node for node in reply.get("nodes", []) if node.get("status") == "online"]
 
     def logs(self, run_id: int) -> str:
