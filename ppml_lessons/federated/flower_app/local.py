@@ -114,7 +114,7 @@ class LocalFederation:
         Where the SuperNodes look for the SuperLink, ``"127.0.0.1:PORT"``;
         by default the SuperLink just started. (Only to show what happens when
         they cannot reach it.)
-    startup_timeout : float, default 60.0
+    startup_timeout : float, default 300.0
         Seconds to wait for each process to answer ``GET /health``, and for the
         SuperNodes to register.
 
@@ -131,7 +131,7 @@ class LocalFederation:
         num_supernodes: int = 3,
         superlink_port: int | None = None,
         superlink_address: str | None = None,
-        startup_timeout: float = 60.0,
+        startup_timeout: float = 300.0,
     ) -> None:
         self.num_supernodes = check_number("num_supernodes", num_supernodes, low=1, high=64, integer=True)
         if superlink_port is not None:
