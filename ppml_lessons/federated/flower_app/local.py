@@ -67,6 +67,10 @@ def _environment(flwr_home: Path) -> dict[str, str]:
     env = dict(os.environ)
     # Flower starts its helpers (flower-superexec, flwr-serverapp, flwr-clientapp) by name: this environment first
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    # Jupyter kernels force colours (FORCE_COLOR, CLICOLOR_FORCE): they would break flwr's JSON output
+    for name in ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS"):
+        env.pop(name, None)
+    env.update({"NO_COLOR": "1", "TERM": "dumb"})
     env.update({"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "FLWR_HOME": str(flwr_home),
                 "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "1")})
     return env
