@@ -8,7 +8,13 @@ Each notebook runs top to bottom in a fresh kernel of this environment, as a
 learner would run it. Wall time counts from the kernel's start to the last
 cell's end. Peak memory is the kernel process's maximum resident set size
 (``ru_maxrss``), plus that of any child processes it waited for, read by one
-extra cell appended after the lesson. ``--save`` also writes the table to
+extra cell appended after the lesson. With ``--tree``, a thread also samples the
+whole process tree every half second (the kernel and every process it starts,
+e.g. lesson 10's SuperLink, SuperNodes and their apps) and reports the peak of
+the sum of their proportional set sizes (PSS: shared pages split among the
+processes that share them, so the sum is what they use together) and of their
+resident set sizes (RSS, which counts shared libraries once per process).
+``--save`` also writes the table to
 benchmarks/results/notebooks.md. The lessons' budget: a few minutes and
 at most 2 GB each on a 2-core CPU.
 """
@@ -23,7 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+import threading
+
 import nbformat
+import psutil
 import torch
 from nbclient import NotebookClient
 
@@ -36,18 +45,53 @@ print(json.dumps({"self": usage[0], "children": usage[1]}))
 """
 
 
-def measure(path: Path, *, timeout: int) -> dict:
+class TreeSampler(threading.Thread):
+    """Sample the memory of every descendant of this process until stopped; keep the peaks."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.stopped = interval, threading.Event()
+        self.peak_pss = self.peak_rss = 0
+        self.most_processes = 0
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.stopped.is_set():
+            pss = rss = 0
+            processes = me.children(recursive=True)
+            for process in processes:
+                try:
+                    info = process.memory_full_info()
+                except psutil.Error:  # ended meanwhile
+                    continue
+                pss, rss = pss + info.pss, rss + info.rss
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
+            self.most_processes = max(self.most_processes, len(processes))
+            self.stopped.wait(self.interval)
+
+
+def measure(path: Path, *, timeout: int, tree: bool = False) -> dict:
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(MEASURE))
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
+    sampler = TreeSampler()
+    if tree:
+        sampler.start()
     start = time.perf_counter()
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        sampler.stopped.set()
     wall = time.perf_counter() - start
     stream = next(o for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
     memory = json.loads(stream["text"].strip().splitlines()[-1])
-    return {"notebook": path.name, "wall_s": wall, "peak_rss_mb": max(memory["self"], memory["children"]) / 2**20}
+    row = {"notebook": path.name, "wall_s": wall, "peak_rss_mb": max(memory["self"], memory["children"]) / 2**20}
+    if tree:
+        row |= {"tree_pss_mb": sampler.peak_pss / 2**20, "tree_rss_mb": sampler.peak_rss / 2**20,
+                "tree_processes": sampler.most_processes}
+    return row
 
 
 def table(rows: list[dict]) -> str:
@@ -59,6 +103,12 @@ def table(rows: list[dict]) -> str:
         "|---|---:|---:|",
     ]
     lines += [f"| {r['notebook']} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} |" for r in rows]
+    if any("tree_pss_mb" in r for r in rows):
+        lines += ["", "Process tree (kernel and every process it started), sampled every 0.5 s:", "",
+                  "| notebook | peak sum of PSS (MB) | peak sum of RSS (MB) | most processes at once |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {r['notebook']} | {r['tree_pss_mb']:.0f} | {r['tree_rss_mb']:.0f} | {r['tree_processes']} |"
+                  for r in rows if "tree_pss_mb" in r]
     return "\n".join(lines)
 
 
@@ -67,11 +117,12 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
     parser.add_argument("--save", action="store_true", help="also write benchmarks/results/notebooks.md")
+    parser.add_argument("--tree", action="store_true", help="also sample the memory of the whole process tree")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     rows = []
     for path in paths:
-        rows.append(measure(path.resolve(), timeout=args.timeout))
+        rows.append(measure(path.resolve(), timeout=args.timeout, tree=args.tree))
         print(f"{path.name}: {rows[-1]['wall_s']:.1f} s, {rows[-1]['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
     result = table(rows)
     print(result)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from flwr.server.strategy.aggregate import aggregate as flwr_aggregate
 
 from ppml_lessons.federated.fedavg import aggregate, batch_schedule, client_sample, evaluate_parameters, local_train
 
@@ -29,7 +30,6 @@ def test_aggregate_keeps_torch_tensors():
 
 
 def test_aggregate_matches_flower():
-    flwr_aggregate = pytest.importorskip("flwr.server.strategy.aggregate").aggregate
     rng = np.random.default_rng(0)
     results = [([rng.normal(size=(3, 4)), rng.normal(size=4)], int(rng.integers(1, 500))) for _ in range(7)]
     for ours, theirs in zip(aggregate(results), flwr_aggregate(results)):
