@@ -1,9 +1,5 @@
 """Exercises of lesson 08 (mitigating bias): Kamiran–Calders weights by hand, a women's threshold that
-equalizes the true positive rate on the validation split, and how many rows oversampling must add.
-
-Like the lesson, they split Adult's training split into the part the models are trained on and a
-validation split (:func:`~ppml_lessons.data.features.adult_validation_split`, seed 0); thresholds are
-chosen on the validation split, never on the test split."""
+equalizes the true positive rate, and how many rows oversampling must add."""
 
 from __future__ import annotations
 
@@ -14,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import load_adult
-from ..data.features import ADULT_TARGET, FAIRNESS_FEATURES, adult_logistic_regression, adult_validation_split
+from ..data.features import ADULT_TARGET, adult_logistic_regression
 from .core import Exercise, Incorrect
 
 __all__ = ["q1", "q2", "q3", "ReweighingByHand", "EqualOpportunityThreshold", "OversamplingCount"]
@@ -23,34 +19,12 @@ __all__ = ["q1", "q2", "q3", "ReweighingByHand", "EqualOpportunityThreshold", "O
 TOY_COUNTS = pd.DataFrame({"label 0": [80, 90], "label 1": [20, 60]}, index=pd.Index(["Female", "Male"], name="sex"))
 
 
-#: The lesson's seed and validation share.
-SEED, VALIDATION_FRACTION = 0, 0.25
-
-
 @lru_cache(maxsize=1)
-def _splits() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The part of Adult's training split the lesson trains on, and its validation split."""
-    parts = adult_validation_split(load_adult()[0], fraction=VALIDATION_FRACTION, rng=SEED)
-    return parts[0].reset_index(drop=True), parts[1].reset_index(drop=True)
-
-
-@lru_cache(maxsize=1)
-def _scores() -> dict[str, tuple[pd.Series, np.ndarray, np.ndarray]]:
-    """Split name -> (sex, labels, the baseline's scores) for the validation and the test split."""
-    train, validation = _splits()
-    test = load_adult()[1]
-    model = adult_logistic_regression(features=FAIRNESS_FEATURES).fit(train, train[ADULT_TARGET])
-    return {
-        name: (frame["sex"], frame[ADULT_TARGET].to_numpy(), model.predict_proba(frame)[:, 1])
-        for name, frame in (("validation", validation), ("test", test))
-    }
-
-
-def _tpr_gap(split: str, threshold: float) -> tuple[float, float]:
-    """Women's TPR at ``threshold`` and men's at 0.5 on a split."""
-    sex, y, score = _scores()[split]
-    women = (sex == "Female").to_numpy()
-    return float((score[women & (y == 1)] >= threshold).mean()), float((score[~women & (y == 1)] >= 0.5).mean())
+def _adult_scores() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The Adult test split, its labels and the reference logistic regression's scores."""
+    train, test = load_adult()
+    model = adult_logistic_regression().fit(train, train[ADULT_TARGET])
+    return test, test[ADULT_TARGET].to_numpy(), model.predict_proba(test)[:, 1]
 
 
 class ReweighingByHand(Exercise):
@@ -96,55 +70,49 @@ class ReweighingByHand(Exercise):
 
 
 class EqualOpportunityThreshold(Exercise):
-    """A threshold for women whose TPR matches the men's at threshold 0.5, chosen on the validation split."""
+    """A threshold for women whose TPR matches the men's at threshold 0.5."""
 
     variables = ("threshold_female",)
     prompt = (
-        "Men keep the threshold 0.5 on the baseline's scores. Using the validation split (`score_val`, `y_val`, "
-        "`sex_val`), set `threshold_female` so that women's true positive rate is within 0.01 of the men's."
+        "Men keep the threshold 0.5 on `score_test` (the logistic regression's probability). Set `threshold_female` "
+        "so that women's true positive rate is as close as possible to the men's (within 0.01)."
     )
     hints = (
-        "The TPR of a group at threshold t is the share of its positives (y_val == 1) with score >= t.",
-        "Try `np.linspace(0.05, 0.95, 181)` and keep the threshold whose women's TPR is closest to the men's. "
-        "Choose it on the validation split: the test split only scores.",
+        "The TPR of a group at threshold t is the share of its positives (y_test == 1) with score >= t.",
+        "Try `np.linspace(0.05, 0.95, 181)` and keep the threshold whose women's TPR is closest to the men's.",
     )
     solution_code = """
-        women = (sex_val == "Female").to_numpy()
-        tpr_men = (score_val[~women & (y_val == 1)] >= 0.5).mean()
-        positives_women = score_val[women & (y_val == 1)]
+        women = (sex_test == "Female").to_numpy()
+        tpr_men = (score_test[~women & (y_test == 1)] >= 0.5).mean()
+        positives_women = score_test[women & (y_test == 1)]
         grid = np.linspace(0.05, 0.95, 181)
         gaps = [abs((positives_women >= t).mean() - tpr_men) for t in grid]
         threshold_female = float(grid[int(np.argmin(gaps))])
     """
 
     def namespace(self) -> dict[str, Any]:
-        sex, y, score = _scores()["validation"]
-        return {"np": np, "score_val": score, "y_val": y, "sex_val": sex}
+        test, y_test, score = _adult_scores()
+        return {"np": np, "score_test": score, "y_test": y_test, "sex_test": test["sex"]}
 
     def check_answer(self, threshold_female: Any) -> None:
+        test, y_test, score = _adult_scores()
         value = self.as_number("threshold_female", threshold_female)
         if not 0 <= value <= 1:
             raise Incorrect(f"`threshold_female` = {value:.3g} is not a probability threshold; pick one in [0, 1].")
-        tpr_women, tpr_men = _tpr_gap("validation", value)
+        women = (test["sex"] == "Female").to_numpy()
+        tpr_men = (score[~women & (y_test == 1)] >= 0.5).mean()
+        tpr_women = (score[women & (y_test == 1)] >= value).mean()
         if abs(tpr_women - tpr_men) <= 0.01:
             return
-        test_women, test_men = _tpr_gap("test", value)
-        if abs(test_women - test_men) <= 0.01:
-            raise Incorrect(
-                "that threshold equalizes the TPRs on the *test* split; choose it on the validation split "
-                f"(`score_val`, `y_val`, `sex_val`), where women's TPR at {value:.3f} is {tpr_women:.3f} and "
-                f"men's {tpr_men:.3f}. A threshold tuned on the test split makes the test score optimistic."
-            )
-        sex, y, score = _scores()["validation"]
-        women = (sex == "Female").to_numpy()
-        if abs((score[women] >= value).mean() - (score[~women] >= 0.5).mean()) <= 0.01:
+        sel_men = (score[~women] >= 0.5).mean()
+        if abs((score[women] >= value).mean() - sel_men) <= 0.01:
             raise Incorrect(
                 "with that threshold women are *selected* as often as men (demographic parity); the question asks "
-                "for equal true positive rates: compare the shares among people with y_val == 1 only."
+                "for equal true positive rates: compare the shares among people with y_test == 1 only."
             )
         direction = "lower" if tpr_women < tpr_men else "higher"
         raise Incorrect(
-            f"at {value:.3f} women's TPR is {tpr_women:.3f}, men's is {tpr_men:.3f} (validation split): "
+            f"at {value:.3f} women's TPR is {tpr_women:.3f}, men's is {tpr_men:.3f}: "
             f"the threshold for women must be {direction}."
         )
 
@@ -154,9 +122,9 @@ class OversamplingCount(Exercise):
 
     variables = ("n_added",)
     prompt = (
-        "In `adult_train` (the rows the lesson trains on), women have a lower base rate than the data as a whole. "
-        "How many copies of women with label 1 must random oversampling add so that women's base rate equals the "
-        "overall base rate p of `adult_train`? Round to the nearest integer."
+        "In `adult_train`, women have a lower base rate than the data as a whole. How many copies of women with "
+        "label 1 must random oversampling add so that women's base rate equals the overall base rate p of the "
+        "original data? Round to the nearest integer."
     )
     hints = (
         "With n_f women, of whom n_f1 have label 1, adding a positives gives the rate (n_f1 + a) / (n_f + a).",
@@ -170,10 +138,10 @@ class OversamplingCount(Exercise):
     """
 
     def namespace(self) -> dict[str, Any]:
-        return {"adult_train": _splits()[0]}
+        return {"adult_train": load_adult()[0]}
 
     def check_answer(self, n_added: Any) -> None:
-        train = _splits()[0]
+        train = load_adult()[0]
         p = train[ADULT_TARGET].mean()
         women = train[train["sex"] == "Female"]
         n_f, n_f1 = len(women), int(women[ADULT_TARGET].sum())
