@@ -83,3 +83,14 @@ def test_every_exercise_of_the_lesson_is_in_its_notebook(path):
             assert re.search(rf"^{variable}\s*=\s*____", code, re.M) or re.search(
                 rf"^def {variable}\(", code, re.M
             ), f"{path.name} has no placeholder for {variable}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_markdown_holds_no_control_characters(path):
+    """A TAB or other control character in markdown breaks LaTeX: "\\text" pasted as TAB + "ext"."""
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        bad = sorted({repr(ch) for ch in cell.source if ord(ch) < 32 and ch != "\n"})
+        assert not bad, f"{path.name} cell {index} holds control characters {bad}"

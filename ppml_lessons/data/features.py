@@ -3,9 +3,18 @@
 Lessons 07, 08 and 09 share one model and one split: Adult's original
 train/test split, every numeric column standardized, every categorical column
 one-hot encoded (a missing value becomes its own category), and a logistic
-regression fitted with lbfgs. That reference model reaches accuracy 0.853 on
-the test split. ``drop`` removes columns before encoding, e.g. the sensitive
-attributes, to show that dropping them does not remove a disparity.
+regression fitted with lbfgs.
+
+Which columns go in is a named feature set (``features``, see
+:data:`ADULT_FEATURE_SETS`). ``"all"`` (the default, lesson 09) takes every
+column. ``"personal"`` leaves out the two columns that do not describe a
+person: ``fnlwgt``, the census sampling weight (how many people of the
+population the row stands for), and ``education``, which duplicates
+``education_num`` one to one. ``"personal_without_sensitive"`` also leaves out
+sex and race: the fairness lessons' reference model (07, 08), which uses the
+sensitive attributes only to measure, weigh, constrain or post-process, never
+as inputs. ``drop`` removes further columns before encoding, e.g. proxies of
+sex, to show that dropping them does not remove a disparity.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .._validation import check_type
+from .._validation import check_number, check_option, check_type
+from ..environment import make_rng
 from .tabular import ADULT_COLUMNS, load_compas
 
 __all__ = [
@@ -28,10 +38,15 @@ __all__ = [
     "ADULT_SENSITIVE",
     "ADULT_NUMERIC",
     "ADULT_CATEGORICAL",
+    "ADULT_NOT_PERSONAL",
+    "ADULT_FEATURE_SETS",
+    "FAIRNESS_FEATURES",
+    "adult_feature_columns",
     "EncodedSplit",
     "adult_preprocessor",
     "adult_logistic_regression",
     "encode_adult",
+    "adult_validation_split",
     "COMPAS_HIGH_RISK_DECILE",
     "compas_decisions",
 ]
@@ -41,20 +56,49 @@ ADULT_TARGET = "income_over_50k"
 ADULT_SENSITIVE: tuple[str, ...] = ("sex", "race")
 ADULT_NUMERIC: tuple[str, ...] = ("age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week")
 ADULT_CATEGORICAL: tuple[str, ...] = tuple(c for c in ADULT_COLUMNS if c not in ADULT_NUMERIC and c != "income")
+#: Columns that are not attributes of a person: the census sampling weight, and the text twin of education_num.
+ADULT_NOT_PERSONAL: tuple[str, ...] = ("fnlwgt", "education")
+#: Named feature sets: name -> the feature columns it leaves out.
+ADULT_FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "personal": ADULT_NOT_PERSONAL,
+    "personal_without_sensitive": (*ADULT_NOT_PERSONAL, *ADULT_SENSITIVE),
+}
+#: The feature set of the fairness lessons' reference model (lessons 07 and 08).
+FAIRNESS_FEATURES = "personal_without_sensitive"
 
 
-def _check_drop(drop: Sequence[str]) -> list[str]:
+def adult_feature_columns(*, features: str = "all", drop: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """The numeric and the categorical input columns of a feature set, less the columns in ``drop``.
+
+    Used by every model of lessons 07-09 through :func:`adult_preprocessor`.
+
+    Parameters
+    ----------
+    features : {"all", "personal", "personal_without_sensitive"}, default "all"
+        A key of :data:`ADULT_FEATURE_SETS`.
+    drop : list or tuple of str, default ()
+        Further feature columns to leave out (one already left out by the set is fine).
+
+    Examples
+    --------
+    >>> numeric, categorical = adult_feature_columns(features="personal_without_sensitive")
+    >>> "fnlwgt" in numeric, "education" in categorical, "sex" in categorical
+    (False, False, False)
+    """
+    check_option("features", features, list(ADULT_FEATURE_SETS))
     check_type("drop", drop, (list, tuple), "a list or tuple of Adult column names")
-    features = [*ADULT_NUMERIC, *ADULT_CATEGORICAL]
+    every = [*ADULT_NUMERIC, *ADULT_CATEGORICAL]
     for column in drop:
-        if column not in features:
-            raise ValueError(f"drop must hold Adult feature columns ({', '.join(features)}); got {column!r}")
-    if len(set(drop)) == len(features):
+        if column not in every:
+            raise ValueError(f"drop must hold Adult feature columns ({', '.join(every)}); got {column!r}")
+    left_out = {*ADULT_FEATURE_SETS[features], *drop}
+    if left_out >= set(every):
         raise ValueError("drop must leave at least one feature column; got every column")
-    return list(drop)
+    return [c for c in ADULT_NUMERIC if c not in left_out], [c for c in ADULT_CATEGORICAL if c not in left_out]
 
 
-def adult_preprocessor(*, drop: Sequence[str] = ()) -> ColumnTransformer:
+def adult_preprocessor(*, features: str = "all", drop: Sequence[str] = ()) -> ColumnTransformer:
     """An unfitted transformer: standardize numeric columns, one-hot encode categorical ones.
 
     Columns not listed in :data:`ADULT_NUMERIC` or :data:`ADULT_CATEGORICAL`
@@ -64,8 +108,10 @@ def adult_preprocessor(*, drop: Sequence[str] = ()) -> ColumnTransformer:
 
     Parameters
     ----------
+    features : {"all", "personal", "personal_without_sensitive"}, default "all"
+        The named feature set (:data:`ADULT_FEATURE_SETS`).
     drop : list or tuple of str, default ()
-        Feature columns to leave out, e.g. ``ADULT_SENSITIVE``.
+        Further feature columns to leave out, e.g. ``["relationship"]``.
 
     Examples
     --------
@@ -73,22 +119,24 @@ def adult_preprocessor(*, drop: Sequence[str] = ()) -> ColumnTransformer:
     >>> train, _ = load_adult()
     >>> adult_preprocessor(drop=["sex"]).fit_transform(train).shape
     (32561, 106)
+    >>> adult_preprocessor(features=FAIRNESS_FEATURES).fit_transform(train).shape
+    (32561, 84)
     """
-    drop = _check_drop(drop)
-    numeric = [c for c in ADULT_NUMERIC if c not in drop]
-    categorical = [c for c in ADULT_CATEGORICAL if c not in drop]
+    numeric, categorical = adult_feature_columns(features=features, drop=drop)
     return ColumnTransformer(
         [("scale", StandardScaler(), numeric), ("one_hot", OneHotEncoder(handle_unknown="ignore"), categorical)],
         remainder="drop",
     )
 
 
-def adult_logistic_regression(*, drop: Sequence[str] = ()) -> Pipeline:
+def adult_logistic_regression(*, features: str = "all", drop: Sequence[str] = ()) -> Pipeline:
     """The course's reference model on Adult: :func:`adult_preprocessor`, then lbfgs logistic regression.
 
     Deterministic: the same data gives the same model. Fitted on the training
     split with every column it reaches accuracy 0.853 on the test split
-    (lesson 07), which lessons 08 and 09 take as their baseline.
+    (lesson 09's model). With ``features=FAIRNESS_FEATURES`` (no sampling
+    weight, one education column, no sex or race) it is the reference model
+    that lessons 07 and 08 audit and mitigate.
 
     Examples
     --------
@@ -98,7 +146,7 @@ def adult_logistic_regression(*, drop: Sequence[str] = ()) -> Pipeline:
     >>> round(float((model.predict(test) == test[ADULT_TARGET]).mean()), 3)
     0.853
     """
-    return make_pipeline(adult_preprocessor(drop=drop), LogisticRegression(max_iter=1000))
+    return make_pipeline(adult_preprocessor(features=features, drop=drop), LogisticRegression(max_iter=1000))
 
 
 @dataclass(frozen=True)
@@ -115,7 +163,9 @@ class EncodedSplit:
     feature_names: list[str]
 
 
-def encode_adult(train: pd.DataFrame, test: pd.DataFrame, *, drop: Sequence[str] = ()) -> EncodedSplit:
+def encode_adult(
+    train: pd.DataFrame, test: pd.DataFrame, *, features: str = "all", drop: Sequence[str] = ()
+) -> EncodedSplit:
     """Fit :func:`adult_preprocessor` on ``train`` and encode both splits as dense arrays.
 
     The scaling and the categories come from the training split only, so
@@ -125,6 +175,7 @@ def encode_adult(train: pd.DataFrame, test: pd.DataFrame, *, drop: Sequence[str]
     ----------
     train, test : pandas.DataFrame
         From :func:`ppml_lessons.data.load_adult`.
+    features : {"all", "personal", "personal_without_sensitive"}, default "all"
     drop : list or tuple of str, default ()
 
     Returns
@@ -143,7 +194,7 @@ def encode_adult(train: pd.DataFrame, test: pd.DataFrame, *, drop: Sequence[str]
         missing = [c for c in [*ADULT_NUMERIC, *ADULT_CATEGORICAL, ADULT_TARGET] if c not in frame.columns]
         if missing:
             raise ValueError(f"{name} must have Adult's columns as load_adult returns them; got no {missing}")
-    preprocessor = adult_preprocessor(drop=drop).fit(train)
+    preprocessor = adult_preprocessor(features=features, drop=drop).fit(train)
 
     def dense(frame: pd.DataFrame) -> np.ndarray:
         matrix = preprocessor.transform(frame)
@@ -193,3 +244,47 @@ def compas_decisions(*, races: Sequence[str] | None = None) -> pd.DataFrame:
         frame["race"] = frame["race"].cat.remove_unused_categories()
     frame["high_risk"] = (frame["decile_score"] >= COMPAS_HIGH_RISK_DECILE).astype(np.int64)
     return frame
+
+
+def adult_validation_split(
+    train: pd.DataFrame, *, fraction: float = 0.25, rng: np.random.Generator | int | None = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a validation split from Adult's training split, stratified by sex and label (lesson 08).
+
+    Anything chosen after training (a threshold, a post-processing rule) is
+    fitted on the validation split, so that the test split only scores.
+    Stratifying keeps every (sex, label) cell's share the same in both parts.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Adult's training split, from :func:`ppml_lessons.data.load_adult`.
+    fraction : float in (0, 1), default 0.25
+        Share of the rows held out.
+    rng : numpy.random.Generator, int or None, default 0
+        Same seed, same split.
+
+    Returns
+    -------
+    fit, validation : pandas.DataFrame
+        Disjoint, with their original index, in the original order.
+
+    Examples
+    --------
+    >>> from ppml_lessons.data import load_adult
+    >>> fit, validation = adult_validation_split(load_adult()[0])
+    >>> len(fit), len(validation)
+    (24420, 8141)
+    """
+    check_type("train", train, pd.DataFrame, "a DataFrame from load_adult")
+    missing = [c for c in ("sex", ADULT_TARGET) if c not in train.columns]
+    if missing:
+        raise ValueError(f"train must have Adult's columns as load_adult returns them; got no {missing}")
+    fraction = check_number("fraction", fraction, low=0, high=1, low_open=True, high_open=True)
+    generator = make_rng(rng)
+    cell = train["sex"].astype(str).to_numpy() + "/" + train[ADULT_TARGET].astype(str).to_numpy()
+    held_out = np.zeros(len(train), dtype=bool)
+    for key in np.unique(cell):
+        rows = np.flatnonzero(cell == key)
+        held_out[generator.choice(rows, size=int(round(fraction * len(rows))), replace=False)] = True
+    return train[~held_out], train[held_out]

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import load_adult
-from ..data.features import ADULT_TARGET, adult_logistic_regression, compas_decisions
+from ..data.features import ADULT_TARGET, FAIRNESS_FEATURES, adult_logistic_regression, compas_decisions
 from ..fairness.metrics import GroupReport
+from ..fairness.uncertainty import wilson_interval
 from .core import Exercise, Incorrect
 
 __all__ = ["q1", "q2", "q3", "q4", "DisparateImpactByHand", "LargestFalsePositiveRate", "EqualAccuracyUnequalOdds",
@@ -19,13 +20,15 @@ __all__ = ["q1", "q2", "q3", "q4", "DisparateImpactByHand", "LargestFalsePositiv
 
 #: The two groups of lesson 07's impossibility section.
 COMPAS_RACES = ("African-American", "Caucasian")
+#: Exercise 2 compares FPRs only among groups with at least this many non-reoffenders.
+MIN_NEGATIVES = 100
 
 
 @lru_cache(maxsize=1)
 def _adult() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The lesson's Adult test split, its labels and the reference logistic regression's decisions."""
+    """The lesson's Adult test split, its labels and the reference model's decisions (no sex or race inputs)."""
     train, test = load_adult()
-    model = adult_logistic_regression().fit(train, train[ADULT_TARGET])
+    model = adult_logistic_regression(features=FAIRNESS_FEATURES).fit(train, train[ADULT_TARGET])
     return test, test[ADULT_TARGET].to_numpy(), (model.predict_proba(test)[:, 1] >= 0.5).astype(int)
 
 
@@ -94,53 +97,81 @@ class DisparateImpactByHand(Exercise):
 
 
 class LargestFalsePositiveRate(Exercise):
-    """The race group of COMPAS whose non-reoffenders are most often labelled high risk."""
+    """The well-measured race group of COMPAS whose non-reoffenders are most often labelled high risk, and
+    whether a six-person group's even larger FPR can be trusted."""
 
-    variables = ("largest_fpr_group",)
+    variables = ("largest_fpr_group", "native_american_clearly_higher")
     prompt = (
-        "Set `largest_fpr_group` to the race (a string) with the largest false positive rate in `compas_all` "
-        "(decision `high_risk`, outcome `two_year_recid`)."
+        "Among the races in `compas_all` with at least `MIN_NEGATIVES` (100) non-reoffenders, set "
+        "`largest_fpr_group` to the one (a string) with the largest false positive rate (decision `high_risk`, "
+        "outcome `two_year_recid`). Then set `native_american_clearly_higher` to True or False: is the FPR of "
+        "'Native American' clearly higher than that group's, given its 95% Wilson interval?"
     )
     hints = (
-        "Build a GroupReport with metrics=['fpr'] and sensitive_features=compas_all['race'].",
-        "`report.by_group['fpr'].idxmax()` gives the group with the largest FPR. Look at every row, small ones too.",
+        "Build a GroupReport with metrics=['fpr'] and sensitive_features=compas_all['race']. Its `counts` "
+        "table has the columns tn, fp, fn, tp: the non-reoffenders of a group are tn + fp.",
+        "`report.by_group['fpr'][negatives >= MIN_NEGATIVES].idxmax()` gives the group. For the judgement, "
+        "`wilson_interval(fp, tn + fp)` of 'Native American': is its lower end above the other group's FPR?",
     )
     solution_code = """
         report = GroupReport(metrics=["fpr"], y_true=compas_all["two_year_recid"], y_pred=compas_all["high_risk"],
                              sensitive_features=compas_all["race"])
-        largest_fpr_group = report.by_group["fpr"].idxmax()
+        negatives = report.counts["tn"] + report.counts["fp"]
+        largest_fpr_group = report.by_group["fpr"][negatives >= MIN_NEGATIVES].idxmax()
+        low, high = wilson_interval(int(report.counts.loc["Native American", "fp"]), int(negatives["Native American"]))
+        native_american_clearly_higher = bool(low > report.by_group.loc[largest_fpr_group, "fpr"])
     """
 
     def namespace(self) -> dict[str, Any]:
-        return {"compas_all": _compas_all(), "GroupReport": GroupReport}
+        return {"compas_all": _compas_all(), "GroupReport": GroupReport, "wilson_interval": wilson_interval,
+                "MIN_NEGATIVES": MIN_NEGATIVES}
 
-    def check_answer(self, largest_fpr_group: Any) -> None:
+    def check_answer(self, largest_fpr_group: Any, native_american_clearly_higher: Any) -> None:
         compas = _compas_all()
-        by_group = GroupReport(
+        report = GroupReport(
             metrics=["fpr", "fnr", "count"], y_true=compas["two_year_recid"], y_pred=compas["high_risk"],
             sensitive_features=compas["race"],
-        ).by_group
+        )
+        by_group, counts = report.by_group, report.counts
+        negatives = counts["tn"] + counts["fp"]
         groups = list(by_group.index)
         if not isinstance(largest_fpr_group, str):
             raise Incorrect(f"`largest_fpr_group` should be a race name (a string); got {largest_fpr_group!r}")
         if largest_fpr_group not in groups:
             raise Incorrect(f"{largest_fpr_group!r} is not a race in `compas_all`; choose from {groups}.")
         fpr = by_group["fpr"]
-        if largest_fpr_group == fpr.idxmin():
-            raise Incorrect(f"{largest_fpr_group} has the smallest FPR ({fpr.min():.3f}); find the largest.")
-        if largest_fpr_group == by_group["fnr"].idxmax():
+        if negatives[largest_fpr_group] < MIN_NEGATIVES:
+            low, high = wilson_interval(int(counts.loc[largest_fpr_group, "fp"]), int(negatives[largest_fpr_group]))
+            raise Incorrect(
+                f"{largest_fpr_group}'s FPR ({fpr[largest_fpr_group]:.3f}) rests on only "
+                f"{negatives[largest_fpr_group]} non-reoffenders (95% Wilson interval [{low:.2f}, {high:.2f}]); "
+                f"the question asks among the groups with at least {MIN_NEGATIVES}."
+            )
+        large = fpr[negatives >= MIN_NEGATIVES]
+        if largest_fpr_group == large.idxmin():
+            raise Incorrect(f"{largest_fpr_group} has the smallest FPR of those groups ({large.min():.3f}); "
+                            "find the largest.")
+        if largest_fpr_group == by_group["fnr"][negatives >= MIN_NEGATIVES].idxmax() != large.idxmax():
             raise Incorrect(
                 f"{largest_fpr_group} has the largest false *negative* rate; the FPR is FP / (FP + TN), "
                 "the share of non-reoffenders labelled high risk."
             )
-        large = by_group[by_group["count"] >= 100]
-        if largest_fpr_group == large["fpr"].idxmax() != fpr.idxmax():
-            raise Incorrect(
-                f"{largest_fpr_group} has the largest FPR among the large groups; look at every row, "
-                "however small the group."
-            )
-        if largest_fpr_group != fpr.idxmax():
+        if largest_fpr_group != large.idxmax():
             raise Incorrect(f"{largest_fpr_group}'s FPR is {fpr[largest_fpr_group]:.3f}; another group's is larger.")
+        if not isinstance(native_american_clearly_higher, (bool, np.bool_)):
+            raise Incorrect(
+                f"`native_american_clearly_higher` should be True or False; got {native_american_clearly_higher!r}"
+            )
+        small = "Native American"
+        low, high = wilson_interval(int(counts.loc[small, "fp"]), int(negatives[small]))
+        clearly = bool(low > fpr[largest_fpr_group])
+        if bool(native_american_clearly_higher) != clearly:
+            raise Incorrect(
+                f"`largest_fpr_group` is right, but the judgement is not: {small}'s FPR "
+                f"{fpr[small]:.3f} rests on {negatives[small]} non-reoffenders, and its 95% Wilson interval "
+                f"[{low:.2f}, {high:.2f}] {'lies above' if clearly else 'contains'} {largest_fpr_group}'s "
+                f"{fpr[largest_fpr_group]:.3f}."
+            )
 
 
 class EqualAccuracyUnequalOdds(Exercise):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_1d", "binary_labels", "probabilities", "group_codes"]
+__all__ = ["as_1d", "binary_labels", "probabilities", "group_codes", "cells_table"]
 
 
 def _preview(values: np.ndarray, limit: int = 6) -> str:
@@ -78,13 +78,24 @@ def binary_labels(name: str, values: Any, *, length: int | None = None, length_o
     return array.astype(np.int64)
 
 
+#: Rounding slack of :func:`probabilities`: a score this far outside [0, 1] is rounding error, and is clipped.
+PROBABILITY_SLACK = 16 * np.finfo(np.float64).eps  # 16 ulps of 1.0, about 3.6e-15
+
+
 def probabilities(name: str, values: Any, *, length: int | None = None, length_of: str = "y_true") -> np.ndarray:
     """Check that ``values`` holds probabilities in [0, 1] without NaN; return them as ``float64``.
+
+    Floating-point arithmetic can push a probability a few ulps past its
+    bounds (a weighted mixture of 1.0s that sums to 1.0000000000000022):
+    values within :data:`PROBABILITY_SLACK` of [0, 1] are clipped to it, and
+    anything further out is an error.
 
     Examples
     --------
     >>> probabilities("y_score", [0.2, 0.9])
     array([0.2, 0.9])
+    >>> probabilities("y_score", [1.0000000000000022, -1e-17])
+    array([1., 0.])
     """
     array = as_1d(name, values, length=length, length_of=length_of)
     if array.dtype.kind not in "biuf":
@@ -96,11 +107,11 @@ def probabilities(name: str, values: Any, *, length: int | None = None, length_o
             f"{name} must hold probabilities in [0, 1] without NaN; got {int(missing.sum())} NaN value(s), "
             f"the first at position {int(np.flatnonzero(missing)[0])}"
         )
-    if array.min() < 0 or array.max() > 1:
+    if array.min() < -PROBABILITY_SLACK or array.max() > 1 + PROBABILITY_SLACK:
         raise ValueError(
             f"{name} must hold probabilities in [0, 1]; got values from {array.min()!r} to {array.max()!r}"
         )
-    return array
+    return np.clip(array, 0.0, 1.0)
 
 
 def group_codes(
@@ -162,3 +173,21 @@ def group_codes(
     codes = grouped.ngroup().to_numpy()
     groups = grouped.size().index
     return codes, groups
+
+
+def cells_table(y: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+    """Labels, group codes, group labels and the (groups x 2) table of cell counts; every cell must be non-empty.
+
+    Used by the pre-processing methods of lesson 08.
+    """
+    labels = binary_labels("y", y)
+    codes, groups = group_codes(sensitive_features, length=len(labels), length_of="y")
+    table = np.zeros((len(groups), 2), dtype=np.int64)
+    np.add.at(table, (codes, labels), 1)
+    empty = [(groups[g], label) for g, label in zip(*np.nonzero(table == 0))]
+    if empty:
+        raise ValueError(
+            f"sensitive_features and y must give every (group, label) cell at least one row; got empty cells {empty}. "
+            "No weight or resampling can make the label independent of the group then"
+        )
+    return labels, codes, groups, table

@@ -21,7 +21,7 @@ from ..environment import make_rng
 from ._arrays import binary_labels, group_codes, probabilities
 from .uncertainty import wilson_interval
 
-__all__ = ["calibration_table", "expected_calibration_error", "calibrated_ece_baseline"]
+__all__ = ["calibration_table", "expected_calibration_error", "ece_from_table", "calibrated_ece_baseline"]
 
 
 def _bin_ids(scores: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
@@ -144,6 +144,27 @@ def expected_calibration_error(
     scores, n_bins = _checked(y_score, len(y_true), n_bins, strategy)
     cells, groups = _cells(scores, sensitive_features, n_bins, strategy)
     return pd.Series(_ece(y_true.astype(float), cells, scores, len(groups), n_bins), index=groups, name="ece")
+
+
+def ece_from_table(table: pd.DataFrame) -> pd.Series:
+    """Expected calibration error per group, computed from a :func:`calibration_table` itself.
+
+    Lesson 07 draws a reliability diagram from a table and reads the ECE off
+    the same table, so the number and the picture use the same bins by
+    construction. It equals :func:`expected_calibration_error` with the
+    table's ``n_bins`` and ``strategy``.
+
+    Examples
+    --------
+    >>> ece_from_table(calibration_table([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)).round(3).to_dict()
+    {'everyone': 0.175}
+    """
+    if not isinstance(table, pd.DataFrame) or not {"bin", "count", "mean_score", "observed_rate"} <= set(table.columns):
+        raise TypeError("table must be a DataFrame from calibration_table (columns bin, count, mean_score, ...)")
+    names = list(table.columns[: table.columns.get_loc("bin")])
+    gap = (table["observed_rate"] - table["mean_score"]).abs() * table["count"]
+    grouped = table.assign(gap=gap).groupby(names, observed=True, sort=False)[["gap", "count"]].sum()
+    return (grouped["gap"] / grouped["count"]).rename("ece")
 
 
 def calibrated_ece_baseline(

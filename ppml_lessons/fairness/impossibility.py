@@ -8,8 +8,16 @@ tied by (Chouldechova, 2017)::
 
 It is only counting: ``p/(1-p) = P/N``, ``(1-PPV)/PPV = FP/TP`` and
 ``1 - FNR = TP/P``, so the product is ``FP/N``. Hence if two groups have
-different base rates, equal PPV (the "calibration" reading, Northpointe's)
-and equal FNR force *different* FPRs: ProPublica's complaint.
+different base rates, equal PPV (*predictive parity*, Northpointe's defence of
+the high-risk label) and equal FNR force *different* FPRs: ProPublica's
+complaint.
+
+Predictive parity is a property of a yes/no decision. It is not calibration,
+which is a property of a score (among people scored ``s``, a share ``s`` is
+positive, in every group): a calibrated score can give unequal PPVs at a
+threshold, and equal PPVs need no calibrated score. The score version of the
+conflict, calibration within groups against balance for the positive and
+negative classes, is Kleinberg, Mullainathan & Raghavan (2016).
 """
 
 from __future__ import annotations

@@ -10,9 +10,12 @@ All three act on the *training data* only, before any model is fitted:
 - :func:`oversample_indices` reaches such targets by drawing extra copies of
   existing rows at random (the original rows are all kept, once, first);
 - :func:`smote_cells` reaches them with synthetic rows instead, interpolated
-  between neighbours of the same cell by imbalanced-learn's ``SMOTE``.
+  between neighbours of the same cell by imbalanced-learn's ``SMOTE`` (numeric
+  features) or ``SMOTENC`` (a DataFrame with categorical columns: a synthetic
+  row takes an existing category, never a fraction of one).
 
-The other two families of lesson 08 live in :mod:`.penalty` (a fairness
+:func:`smote_cells` lives in :mod:`.smote`; the other two families of lesson 08 live in
+:mod:`.penalty` (a fairness
 penalty in the training loss) and :mod:`.postprocessing` (group-specific
 randomized thresholds for equalized odds); they are re-exported here.
 """
@@ -27,9 +30,10 @@ import pandas as pd
 
 from .._validation import check_number
 from ..environment import make_rng
-from ._arrays import as_1d, binary_labels, group_codes
+from ._arrays import cells_table
 from .penalty import fairness_penalty, fit_with_fairness_penalty
 from .postprocessing import EqualizedOddsPostprocessor, ScoreColumn, expected_disparities, group_rates
+from .smote import smote_cells
 
 __all__ = [
     "reweighing_weights",
@@ -43,21 +47,6 @@ __all__ = [
     "group_rates",
     "expected_disparities",
 ]
-
-
-def _cells(y: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
-    """Labels, group codes, group labels and the (groups x 2) table of cell counts; every cell must be non-empty."""
-    labels = binary_labels("y", y)
-    codes, groups = group_codes(sensitive_features, length=len(labels), length_of="y")
-    table = np.zeros((len(groups), 2), dtype=np.int64)
-    np.add.at(table, (codes, labels), 1)
-    empty = [(groups[g], label) for g, label in zip(*np.nonzero(table == 0))]
-    if empty:
-        raise ValueError(
-            f"sensitive_features and y must give every (group, label) cell at least one row; got empty cells {empty}. "
-            "No weight or resampling can make the label independent of the group then"
-        )
-    return labels, codes, groups, table
 
 
 def reweighing_weights(y: Any, *, sensitive_features: Any) -> np.ndarray:
@@ -91,7 +80,7 @@ def reweighing_weights(y: Any, *, sensitive_features: Any) -> np.ndarray:
     >>> reweighing_weights([1, 0, 0, 0, 1, 1, 0, 1], sensitive_features=list("aaaabbbb")).round(3).tolist()
     [2.0, 0.667, 0.667, 0.667, 0.667, 0.667, 2.0, 0.667]
     """
-    labels, codes, _, table = _cells(y, sensitive_features)
+    labels, codes, _, table = cells_table(y, sensitive_features)
     n = table.sum()
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n  # n_g n_y / n: the count under independence
     return (expected / table)[codes, labels]
@@ -124,7 +113,7 @@ def parity_cell_targets(y: Any, *, sensitive_features: Any, base_rate: float | N
     >>> targets["target"].tolist(), targets["added"].tolist()
     ([3, 3, 3, 3], [0, 2, 2, 0])
     """
-    labels, _, groups, table = _cells(y, sensitive_features)
+    labels, _, groups, table = cells_table(y, sensitive_features)
     p = table[:, 1].sum() / table.sum() if base_rate is None else check_number(
         "base_rate", base_rate, low=0, high=1, low_open=True, high_open=True
     )
@@ -192,90 +181,3 @@ def oversample_indices(
         check_number(f"targets[{cell!r}]", target, low=len(members[cell]), integer=True)
         extra.append(generator.choice(members[cell], size=int(target) - len(members[cell]), replace=True))
     return np.concatenate([np.arange(len(cells)), *extra]).astype(np.int64)
-
-
-def smote_cells(
-    x: Any,
-    y: Any,
-    *,
-    sensitive_features: Any,
-    targets: pd.DataFrame,
-    k_neighbors: int = 5,
-    rng: np.random.Generator | int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reach per-(group, label) targets with SMOTE group by group, keeping the original rows (lesson 08).
-
-    Within each group, imbalanced-learn's ``SMOTE`` adds synthetic rows to the
-    label that needs them, each on the segment between a real row of that cell
-    and one of its ``k_neighbors`` nearest neighbours in the same cell. SMOTE
-    needs numeric features: pass encoded ones (e.g. from
-    :func:`ppml_lessons.data.features.encode_adult`); interpolated one-hot
-    columns become fractional, one of SMOTE's known limits on tabular data.
-
-    Parameters
-    ----------
-    x : array-like, shape (n, d)
-        Numeric features.
-    y : array-like of 0/1, shape (n,)
-    sensitive_features : array-like or Series, shape (n,)
-        One group per row.
-    targets : pandas.DataFrame
-        As returned by :func:`parity_cell_targets` (columns ``group``, ``label``, ``target``).
-    k_neighbors : int, default 5
-    rng : numpy.random.Generator, int or None
-
-    Returns
-    -------
-    x_new, y_new, groups_new : numpy.ndarray
-        The original rows first (unchanged, in order), then the synthetic ones.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x, g = rng.normal(size=(40, 2)), np.repeat(["a", "b"], 20)
-    >>> y = np.r_[np.ones(5), np.zeros(15), np.ones(10), np.zeros(10)].astype(int)
-    >>> targets = parity_cell_targets(y, sensitive_features=g)
-    >>> x_new, y_new, g_new = smote_cells(x, y, sensitive_features=g, targets=targets, k_neighbors=3, rng=0)
-    >>> bool((x_new[:40] == x).all()), pd.crosstab(g_new, y_new).to_numpy().tolist()
-    (True, [[15, 9], [17, 10]])
-    """
-    from imblearn.over_sampling import SMOTE
-
-    labels, codes, groups, table = _cells(y, sensitive_features)
-    features = np.asarray(x, dtype=np.float64)
-    if features.ndim != 2 or len(features) != len(labels):
-        raise ValueError(f"x must be a 2-D array with one row per label ({len(labels)}); got shape {features.shape}")
-    check_number("k_neighbors", k_neighbors, low=1, integer=True)
-    if not isinstance(targets, pd.DataFrame) or not {"group", "label", "target"} <= set(targets.columns):
-        raise TypeError("targets must be a DataFrame with columns group, label, target (see parity_cell_targets)")
-    generator = make_rng(rng)
-    new_x, new_y, new_g = [features], [labels], [np.asarray(groups)[codes]]
-    for g, group in enumerate(groups):
-        rows = targets[targets["group"] == group].set_index("label")["target"]
-        wanted = {label: int(rows.get(label, table[g, label])) for label in (0, 1)}
-        for label in (0, 1):
-            if wanted[label] < table[g, label]:
-                raise ValueError(
-                    f"targets must not be below the current cell size; got {wanted[label]} for {(group, label)}"
-                )
-        grow = [label for label in (0, 1) if wanted[label] > table[g, label]]
-        if not grow:
-            continue
-        label = grow[0]
-        if table[g, label] <= k_neighbors:
-            raise ValueError(
-                f"k_neighbors must be smaller than the cell size; got {k_neighbors} for cell {(group, label)} "
-                f"with {table[g, label]} rows"
-            )
-        member = codes == g
-        smote = SMOTE(
-            sampling_strategy={label: wanted[label]},
-            k_neighbors=k_neighbors,
-            random_state=int(generator.integers(2**31 - 1)),
-        )
-        x_res, y_res = smote.fit_resample(features[member], labels[member])
-        added = slice(int(member.sum()), None)  # imbalanced-learn appends the synthetic rows after the originals
-        new_x.append(x_res[added])
-        new_y.append(np.asarray(y_res[added], dtype=np.int64))
-        new_g.append(np.full(len(y_res[added]), group, dtype=object))
-    return np.concatenate(new_x), np.concatenate(new_y), np.concatenate(new_g)

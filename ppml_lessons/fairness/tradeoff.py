@@ -2,7 +2,10 @@
 
 :func:`tradeoff_table` measures every method's decisions with the lesson-07
 metrics (accuracy, demographic parity difference, equalized odds difference);
-:func:`plot_tradeoff` draws the two trade-off panels from it.
+:func:`plot_tradeoff` draws the two trade-off panels from it. A gap can close
+because one group gains or because another loses ("levelling down"), so
+:func:`who_pays_table` shows each group's selection rate, TPR and FPR under
+every method, next to the baseline's.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from .._validation import check_type
-from .metrics import accuracy, demographic_parity_difference, equalized_odds_difference
+from .metrics import GroupReport, accuracy, demographic_parity_difference, equalized_odds_difference
 
-__all__ = ["tradeoff_table", "plot_tradeoff"]
+__all__ = ["tradeoff_table", "who_pays_table", "plot_tradeoff"]
+
+#: The rates :func:`who_pays_table` shows by default.
+WHO_PAYS_METRICS: tuple[str, ...] = ("selection_rate", "tpr", "fpr")
 
 
 def tradeoff_table(y_true: Any, decisions: Mapping[str, Any], *, sensitive_features: Any) -> pd.DataFrame:
@@ -49,6 +55,50 @@ def tradeoff_table(y_true: Any, decisions: Mapping[str, Any], *, sensitive_featu
         for name, y_pred in decisions.items()
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+
+
+def who_pays_table(
+    y_true: Any, decisions: Mapping[str, Any], *, sensitive_features: Any, metrics: Any = WHO_PAYS_METRICS
+) -> pd.DataFrame:
+    """Each group's rates under every method: one row per method, one column per (metric, group).
+
+    Lesson 08 reads it next to :func:`tradeoff_table`: a smaller gap says
+    nothing about *who* moved. When the better-off group's TPR falls to meet
+    the other's, the gap closes by levelling down.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1, shape (n,)
+    decisions : mapping
+        Method name -> its 0/1 decisions on the same ``n`` rows.
+    sensitive_features : array-like, Series or DataFrame, shape (n,)
+    metrics : list of str, default ("selection_rate", "tpr", "fpr")
+        Built-in metric names of :class:`~.metrics.GroupReport`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``method``; columns a MultiIndex (metric, group).
+
+    Examples
+    --------
+    >>> table = who_pays_table([1, 0, 1, 0], {"all yes": [1, 1, 1, 1], "a only": [1, 1, 0, 0]},
+    ...                        sensitive_features=list("aabb"), metrics=["tpr"])
+    >>> table.to_dict("index")
+    {'all yes': {('tpr', 'a'): 1.0, ('tpr', 'b'): 1.0}, 'a only': {('tpr', 'a'): 1.0, ('tpr', 'b'): 0.0}}
+    """
+    check_type("decisions", decisions, Mapping, "a mapping from method name to 0/1 decisions")
+    if not decisions:
+        raise ValueError("decisions must name at least one method; got an empty mapping")
+    rows = {}
+    for name, y_pred in decisions.items():
+        by_group = GroupReport(
+            metrics=list(metrics), y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features
+        ).by_group
+        rows[name] = by_group.T.stack()  # (metric, group) -> value
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["metric", by_group.index.name or "group"])
+    return table
 
 
 def plot_tradeoff(

@@ -44,6 +44,8 @@ class GroupIntervals:
     replicates : numpy.ndarray, shape (n_boot, groups, metrics)
         The bootstrap values of ``by_group``.
     overall_replicates : numpy.ndarray, shape (n_boot, metrics)
+    estimates : pandas.DataFrame
+        The report's ``by_group`` values themselves (what the intervals are around).
     """
 
     level: float
@@ -52,6 +54,7 @@ class GroupIntervals:
     undefined: pd.DataFrame
     replicates: np.ndarray
     overall_replicates: np.ndarray
+    estimates: pd.DataFrame
 
     def _interval(self, values: np.ndarray) -> pd.DataFrame:
         tail = (1 - self.level) / 2
@@ -94,6 +97,67 @@ class GroupIntervals:
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = np.nanquantile(gaps, [tail, 1 - tail])
         return float(low), float(high)
+
+    def pairwise(self, metric: str) -> pd.DataFrame:
+        """Simultaneous intervals for every pairwise gap ``by_group[metric][a] - by_group[metric][b]``.
+
+        The largest gap over many groups is a maximum of noisy numbers: its
+        interval from :meth:`difference` is biased upwards and is driven by the
+        smallest groups. Comparing pairs is honest, but with ``k`` groups there
+        are ``k (k - 1) / 2`` pairs, and some 95% intervals would exclude 0 by
+        chance alone. These intervals hold *together* with probability
+        ``level``: the studentized maximum over pairs (a bootstrap max-t band,
+        cf. Romano & Wolf 2005) widens each pair's interval
+        ``gap ± c · se`` until ``level`` of the replicates fall inside all of
+        them at once. A pair whose interval excludes 0 is a gap the data support.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair (``first``, ``second``, with ``first``'s value the
+            larger): ``gap``, ``lower``, ``upper``, ``se`` (bootstrap standard
+            error), ``clear`` (the interval excludes 0). Pairs where a group's
+            metric is undefined in the data, or in every replicate, are left out.
+            The critical value ``c`` is in ``attrs["critical_value"]``.
+
+        Examples
+        --------
+        >>> report = GroupReport(metrics=["accuracy"], y_true=[1] * 300, y_pred=[1] * 90 + [0] * 10 + [1] * 50
+        ...                      + [0] * 50 + [1] * 48 + [0] * 52, sensitive_features=list("a" * 100 + "b" * 100
+        ...                      + "c" * 100))
+        >>> pairs = bootstrap_intervals(report, n_boot=2000, rng=0).pairwise("accuracy")
+        >>> pairs[["first", "second", "clear"]].to_dict("list")
+        {'first': ['a', 'a', 'b'], 'second': ['b', 'c', 'c'], 'clear': [True, True, False]}
+        """
+        columns, groups = list(self.lower.columns), list(self.lower.index)
+        if metric not in columns:
+            raise ValueError(f"metric must be one of the report's metrics {columns}; got {metric!r}")
+        j = columns.index(metric)
+        values, draws = self.estimates[metric].to_numpy(float), self.replicates[:, :, j]
+        rows, deviations = [], []
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for a in range(len(groups)):
+                for b in range(a + 1, len(groups)):
+                    first, second = (a, b) if values[a] >= values[b] else (b, a)
+                    gap = values[first] - values[second]
+                    gaps = draws[:, first] - draws[:, second]
+                    se = np.nanstd(gaps, ddof=1)
+                    if not np.isfinite(gap) or not np.isfinite(se) or se == 0:
+                        continue
+                    rows.append({"first": groups[first], "second": groups[second], "gap": gap, "se": se})
+                    deviations.append(np.abs(gaps - gap) / se)
+            if not rows:
+                raise ValueError(f"metric {metric!r} has no pair of groups with a defined, varying gap")
+            largest = np.nanmax(np.stack(deviations, axis=1), axis=1)  # per replicate, over pairs
+            critical = float(np.nanquantile(largest, self.level))
+        table = pd.DataFrame(rows)
+        table["lower"] = table["gap"] - critical * table["se"]
+        table["upper"] = table["gap"] + critical * table["se"]
+        table["clear"] = table["lower"] > 0
+        table = table[["first", "second", "gap", "lower", "upper", "se", "clear"]]
+        table.attrs["critical_value"] = critical
+        return table
 
     def ratio(self, method: str = "between_groups") -> pd.DataFrame:
         """Bootstrap interval of :meth:`GroupReport.ratio`: columns ``lower``, ``upper``, one row per metric."""
@@ -165,6 +229,7 @@ def bootstrap_intervals(
         undefined=pd.DataFrame(undefined, index=index, columns=columns),
         replicates=replicates,
         overall_replicates=overall,
+        estimates=report.by_group[columns].astype(float),
     )
 
 

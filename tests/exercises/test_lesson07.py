@@ -26,12 +26,15 @@ WRONG_ANSWERS = {
         ({"di_ratio": _rate_w / _rate_m, "passes_four_fifths": "no"}, "True or False"),
     ],
     "q2": [
-        ({"largest_fpr_group": "African-American"}, "among the large groups"),
-        ({"largest_fpr_group": "Asian"}, "smallest FPR"),
-        ({"largest_fpr_group": "Other"}, "false *negative* rate"),
-        ({"largest_fpr_group": "Hispanic"}, "another group's is larger"),
-        ({"largest_fpr_group": "Black"}, "not a race"),
-        ({"largest_fpr_group": 3}, "a string"),
+        ({"largest_fpr_group": "Native American", "native_american_clearly_higher": False}, "rests on only 6"),
+        ({"largest_fpr_group": "Asian", "native_american_clearly_higher": False}, "at least 100"),
+        ({"largest_fpr_group": "Other", "native_american_clearly_higher": False}, "smallest FPR"),
+        ({"largest_fpr_group": "Hispanic", "native_american_clearly_higher": False}, "another group's is larger"),
+        ({"largest_fpr_group": "Caucasian", "native_american_clearly_higher": False}, "another group's is larger"),
+        ({"largest_fpr_group": "African-American", "native_american_clearly_higher": True}, "contains"),
+        ({"largest_fpr_group": "African-American", "native_american_clearly_higher": "yes"}, "True or False"),
+        ({"largest_fpr_group": "Black", "native_american_clearly_higher": False}, "not a race"),
+        ({"largest_fpr_group": 3, "native_american_clearly_higher": False}, "a string"),
     ],
     "q3": [
         ({"tpr_b": 0.9, "fpr_b": 0.1}, "only 0.000"),
@@ -51,7 +54,8 @@ WRONG_ANSWERS = {
 def test_reference_values_agree_with_the_lesson():
     answers = q1.reference_answers()
     assert 0.2 < answers["di_ratio"] < 0.4 and answers["passes_four_fifths"] is False
-    assert q2.reference_answers()["largest_fpr_group"] == "Native American"  # 3 of its 6 non-reoffenders
+    # the well-measured group, not "Native American" (3 of its 6 non-reoffenders, Wilson [0.19, 0.81])
+    assert q2.reference_answers() == {"largest_fpr_group": "African-American", "native_american_clearly_higher": False}
     tpr, fpr = q3.reference_answers().values()
     assert np.isclose(0.2 * tpr + 0.8 * (1 - fpr), 0.9)
     black, white = _q4.loc["African-American"], _q4.loc["Caucasian"]

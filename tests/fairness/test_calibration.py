@@ -113,3 +113,23 @@ def test_chance_baseline_is_seeded_and_validated():
         calibrated_ece_baseline(scores, n_draws=0)
     with pytest.raises(ValueError, match="y_score"):
         calibrated_ece_baseline(scores + 0.5)
+
+
+@pytest.mark.parametrize(("strategy", "n_bins"), [("uniform", 10), ("quantile", 5), ("quantile", 10)])
+def test_ece_read_off_the_diagram_table_uses_the_diagram_bins(strategy, n_bins):
+    from ppml_lessons.fairness.calibration import ece_from_table
+
+    rng = np.random.default_rng(2)
+    group = pd.Series(rng.choice(["a", "b"], size=3000, p=[0.8, 0.2]), name="g")
+    scores = rng.beta(2, 5, size=3000)
+    y = (rng.random(3000) < np.clip(scores * np.where(group == "b", 1.4, 1.0), 0, 1)).astype(int)
+    table = calibration_table(y, scores, sensitive_features=group, n_bins=n_bins, strategy=strategy)
+    from_table = ece_from_table(table)
+    direct = expected_calibration_error(y, scores, sensitive_features=group, n_bins=n_bins, strategy=strategy)
+    np.testing.assert_allclose(from_table.loc[["a", "b"]].to_numpy(), direct.loc[["a", "b"]].to_numpy(), atol=1e-12)
+    # a different binning gives a different number: the binning matters, so diagram and ECE must share it
+    other = expected_calibration_error(y, scores, sensitive_features=group, n_bins=7,
+                                       strategy="uniform" if strategy == "quantile" else "quantile")
+    assert not np.allclose(other.loc[["a", "b"]].to_numpy(), direct.loc[["a", "b"]].to_numpy(), atol=1e-4)
+    with pytest.raises(TypeError, match="table"):
+        ece_from_table(table.drop(columns="count"))

@@ -127,3 +127,35 @@ def test_smote_rejects_bad_arguments():
     low = targets.assign(target=targets["count"] - 1)
     with pytest.raises(ValueError, match="targets must not be below"):
         smote_cells(x, y, sensitive_features=group, targets=low)
+
+
+def test_smotenc_on_mixed_columns_gives_real_categories_and_values_in_their_own_units():
+    y, group = _table(n=600)
+    rng = np.random.default_rng(4)
+    jobs = np.where(y == 1, rng.choice(["clerk", "manager"], len(y)), rng.choice(["clerk", "cook", "driver"], len(y)))
+    jobs = pd.Series(jobs, dtype="category").cat.add_categories(["astronaut"])  # a declared, unused category
+    jobs[rng.random(len(y)) < 0.05] = np.nan  # missing values stay a category of their own
+    x = pd.DataFrame({"age": rng.integers(20, 70, len(y)), "hours": 40 + 10 * y + rng.normal(0, 5, len(y)),
+                      "job": jobs}, index=np.arange(len(y)) + 1000)
+    targets = parity_cell_targets(y, sensitive_features=group)
+    x_new, y_new, g_new = smote_cells(x, y, sensitive_features=group, targets=targets, rng=0)
+    assert isinstance(x_new, pd.DataFrame) and list(x_new.columns) == ["age", "hours", "job"]
+    # integer columns come back as floats: an interpolated age is fractional
+    pd.testing.assert_frame_equal(x_new.iloc[: len(y)], x.reset_index(drop=True), check_dtype=False)
+    assert x_new["job"].dtype == x["job"].dtype  # same categories, in the same order
+    expected = targets.set_index(["group", "label"])["target"]
+    assert (pd.crosstab(g_new, y_new).stack().sort_index().to_numpy() == expected.sort_index().to_numpy()).all()
+    synthetic = x_new.iloc[len(y):]
+    assert len(synthetic) == targets["added"].sum() > 0
+    for (_, row), label, grp in zip(synthetic.iterrows(), y_new[len(y):], g_new[len(y):]):
+        cell = x[(group == grp) & (y == label)]
+        # a real category of its own cell (or missing), never a fraction of one
+        assert row["job"] in set(cell["job"].dropna()) or (pd.isna(row["job"]) and cell["job"].isna().any())
+        for column in ("age", "hours"):  # interpolated in the column's own units, inside the cell's range
+            assert cell[column].min() - 1e-9 <= row[column] <= cell[column].max() + 1e-9
+    again = smote_cells(x, y, sensitive_features=group, targets=targets, rng=0)[0]
+    pd.testing.assert_frame_equal(x_new, again)
+    with pytest.raises(ValueError, match="at least one numeric column"):
+        smote_cells(x[["job"]], y, sensitive_features=group, targets=targets)
+    with pytest.raises(ValueError, match="one row per label"):
+        smote_cells(x.iloc[:10], y, sensitive_features=group, targets=targets)

@@ -141,3 +141,41 @@ def test_bad_arguments_are_named(call, error, match):
     )
     with pytest.raises(error, match=match):
         call(report)
+
+
+def test_pairwise_intervals_hold_simultaneously_when_no_group_differs():
+    # 8 groups of 100 with the same true TPR: any "clear" pair is a false discovery. Simultaneous 95% intervals
+    # make one in at most ~5% of studies; unadjusted 95% intervals (critical value 1.96) in far more.
+    rng = np.random.default_rng(12)
+    n_studies, any_clear, any_clear_unadjusted, critical = 200, 0, 0, []
+    groups = np.repeat(list("abcdefgh"), 100)
+    for _ in range(n_studies):
+        y_pred = (rng.random(len(groups)) < 0.3).astype(int)
+        report = GroupReport(metrics=["tpr"], y_true=np.ones(len(groups), int), y_pred=y_pred,
+                             sensitive_features=groups)
+        pairs = bootstrap_intervals(report, n_boot=400, rng=rng).pairwise("tpr")
+        assert len(pairs) == 28 and (pairs["gap"] >= 0).all()
+        any_clear += bool(pairs["clear"].any())
+        any_clear_unadjusted += bool((pairs["gap"] - 1.96 * pairs["se"] > 0).any())
+        critical.append(pairs.attrs["critical_value"])
+    # family-wise error: at most 0.05 plus three binomial standard deviations of 200 studies
+    assert any_clear / n_studies <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / n_studies)
+    assert any_clear_unadjusted / n_studies > 0.2
+    assert 2.5 < np.mean(critical) < 3.6  # wider than a single 95% interval, about a Bonferroni z for 28 pairs
+
+
+def test_pairwise_finds_a_real_gap_and_names_bad_metrics():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(list("abc"), 400)
+    y_pred = (rng.random(1200) < np.select([groups == "a"], [0.6], 0.3)).astype(int)
+    report = GroupReport(metrics=["selection_rate"], y_true=np.ones(1200, int), y_pred=y_pred,
+                         sensitive_features=groups)
+    intervals = bootstrap_intervals(report, n_boot=1000, rng=0)
+    pairs = intervals.pairwise("selection_rate").set_index(["first", "second"])
+    assert pairs.loc[("a", "b"), "clear"] and pairs.loc[("a", "c"), "clear"]  # a real gap of 0.3
+    # simultaneous intervals are wider than the single-pair percentile interval of the same gap
+    low, high = intervals.contrast("selection_rate", "a", "b")
+    assert pairs.loc[("a", "b"), "lower"] < low and pairs.loc[("a", "b"), "upper"] > high
+    # (whether b and c look different is chance; the simulation above checks how often that happens)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        bootstrap_intervals(report, n_boot=10, rng=0).pairwise("tpr")
