@@ -113,6 +113,10 @@ class Exercise:
     solution_code : str
         Reference code that assigns every name in ``variables``; shown by
         :meth:`solution` and executed by the tests.
+    context : tuple of str
+        Names the checker also reads from the notebook without the learner
+        assigning them (e.g. lesson 01's model, whose frozen layers are
+        inspected); they reach :meth:`evaluate` as keyword arguments.
 
     Examples
     --------
@@ -136,6 +140,7 @@ class Exercise:
     prompt: ClassVar[str] = ""
     hints: ClassVar[tuple[str, ...]] = ()
     solution_code: ClassVar[str] = ""
+    context: ClassVar[tuple[str, ...]] = ()
 
     # ----- what subclasses provide -------------------------------------------------
     def check_answer(self, **answers: Any) -> None:  # pragma: no cover - abstract
@@ -280,6 +285,7 @@ def solution_failures(module: str | ModuleType, namespace: Mapping[str, Any]) ->
         try:
             exec(textwrap.dedent(exercise.solution_code), scope)  # noqa: S102 - the course's own reference code
             answers = {variable: scope[variable] for variable in exercise.variables}
+            answers.update({name: scope.get(name) for name in exercise.context})
         except Exception as error:
             failures.append(f"{name}: its solution raised {type(error).__name__}: {error}")
             continue

@@ -35,6 +35,7 @@ class FreezeEncoder(Exercise):
 
     variables = ("trainable_params",)
     model_name = "exercise_model"
+    context = (model_name,)
     prompt = (
         "Freeze the encoder of `exercise_model` (its `.features`), then set `trainable_params` to the number "
         "of parameters that still require gradients."

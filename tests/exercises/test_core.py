@@ -122,3 +122,14 @@ def test_assert_solutions_work_lists_every_failure():
         solution_failures(_lesson(q1=Double()), ["base"])
     with pytest.raises(TypeError, match="module must be a module"):
         lesson_exercises(3)
+
+
+def test_solutions_get_the_context_names_they_inspect():
+    """Lesson 01's q1 inspects the notebook's model: the solution check passes it, as q1.check() does."""
+    from ppml_lessons.exercises import lesson01
+    from ppml_lessons.exercises.core import solution_failures
+
+    notebook = dict(lesson01.q1.namespace())  # the model as the lesson's cell makes it, not yet frozen
+    assert not [m for m in solution_failures(lesson01, notebook) if m.startswith("q1:")]
+    del notebook["exercise_model"]
+    assert any(message.startswith("q1:") for message in solution_failures(lesson01, notebook))
