@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from .._validation import check_number, check_type
 from ..environment import make_rng
-from .secure_aggregation import MaskedUpdate, _check_bits, _modulus_mask, prg_mask
+from .secure_aggregation import MaskedUpdate, _check_masking_arguments, _modulus_mask, prg_mask
 from .shamir import reconstruct_secret, split_secret
 
 __all__ = ["KeyShares", "DropoutResilientClient", "TooFewSurvivorsError", "unmask_sum"]
@@ -156,12 +156,7 @@ class DropoutResilientClient:
         self, encoded: np.ndarray, public_keys: Mapping[int, bytes], *, bits: int = 32, round_number: int = 0
     ) -> MaskedUpdate:
         """Stage 3: the quantized update plus the self-mask and the pairwise masks with every other participant."""
-        check_type("encoded", encoded, np.ndarray, "a numpy array of uint64 (from quantize)")
-        if encoded.dtype != np.uint64:
-            raise TypeError(f"encoded must be a numpy array of dtype uint64 (from quantize); got dtype {encoded.dtype}")
-        check_type("public_keys", public_keys, Mapping, "a dict mapping client ids to public keys")
-        bits = _check_bits(bits)
-        round_number = check_number("round_number", round_number, low=0, integer=True)
+        bits, round_number = _check_masking_arguments(encoded, public_keys, bits, round_number)
         length = encoded.size
         total = encoded.ravel() + prg_mask(self._self_seed, length=length, bits=bits,
                                            context=_self_context(self.client_id, round_number))

@@ -58,6 +58,17 @@ def _check_bits(bits: int) -> int:
     return check_number("bits", bits, low=2, high=64, integer=True)
 
 
+def _check_masking_arguments(
+    encoded: np.ndarray, public_keys: Mapping, bits: int, round_number: int
+) -> tuple[int, int]:
+    """Validate a client's masking inputs (shared by both secure-aggregation protocols); returns bits, round."""
+    check_type("encoded", encoded, np.ndarray, "a numpy array of uint64 (from quantize)")
+    if encoded.dtype != np.uint64:
+        raise TypeError(f"encoded must be a numpy array of dtype uint64 (from quantize); got dtype {encoded.dtype}")
+    check_type("public_keys", public_keys, Mapping, "a dict mapping client ids to public keys")
+    return _check_bits(bits), check_number("round_number", round_number, low=0, integer=True)
+
+
 def _modulus_mask(bits: int) -> np.uint64:
     return np.uint64((1 << bits) - 1)
 
@@ -269,12 +280,7 @@ class SecAggClient:
         -------
         MaskedUpdate
         """
-        check_type("encoded", encoded, np.ndarray, "a numpy array of uint64 (from quantize)")
-        if encoded.dtype != np.uint64:
-            raise TypeError(f"encoded must be a numpy array of dtype uint64 (from quantize); got dtype {encoded.dtype}")
-        check_type("public_keys", public_keys, Mapping, "a dict mapping client ids to public keys")
-        bits = _check_bits(bits)
-        round_number = check_number("round_number", round_number, low=0, integer=True)
+        bits, round_number = _check_masking_arguments(encoded, public_keys, bits, round_number)
         total = encoded.astype(np.uint64).ravel().copy()
         peers = set()
         for peer_id, key in public_keys.items():
