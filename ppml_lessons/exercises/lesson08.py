@@ -1,5 +1,6 @@
 """Exercises of lesson 08 (mitigating bias): Kamiran–Calders weights by hand, a women's threshold that
-equalizes the true positive rate, and how many rows oversampling must add."""
+equalizes the true positive rate (chosen on the validation split, never on the test split), and how
+many rows oversampling must add."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import load_adult
-from ..data.features import ADULT_TARGET, adult_logistic_regression
+from ..data.features import ADULT_TARGET, FAIRNESS_FEATURES, adult_logistic_regression, adult_validation_split
 from .core import Exercise, Incorrect
 
 __all__ = ["q1", "q2", "q3", "ReweighingByHand", "EqualOpportunityThreshold", "OversamplingCount"]
@@ -20,11 +21,12 @@ TOY_COUNTS = pd.DataFrame({"label 0": [80, 90], "label 1": [20, 60]}, index=pd.I
 
 
 @lru_cache(maxsize=1)
-def _adult_scores() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The Adult test split, its labels and the reference logistic regression's scores."""
-    train, test = load_adult()
-    model = adult_logistic_regression().fit(train, train[ADULT_TARGET])
-    return test, test[ADULT_TARGET].to_numpy(), model.predict_proba(test)[:, 1]
+def _validation_scores() -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Lesson 08's baseline (no sex or race inputs, fitted on the fit part of Adult's training split):
+    the validation split's sex, labels and scores."""
+    fit_part, validation = adult_validation_split(load_adult()[0], rng=0)
+    model = adult_logistic_regression(features=FAIRNESS_FEATURES).fit(fit_part, fit_part[ADULT_TARGET])
+    return validation["sex"], validation[ADULT_TARGET].to_numpy(), model.predict_proba(validation)[:, 1]
 
 
 class ReweighingByHand(Exercise):
@@ -70,49 +72,50 @@ class ReweighingByHand(Exercise):
 
 
 class EqualOpportunityThreshold(Exercise):
-    """A threshold for women whose TPR matches the men's at threshold 0.5."""
+    """A threshold for women whose validation TPR matches the men's at threshold 0.5."""
 
     variables = ("threshold_female",)
     prompt = (
-        "Men keep the threshold 0.5 on `score_test` (the logistic regression's probability). Set `threshold_female` "
-        "so that women's true positive rate is as close as possible to the men's (within 0.01)."
+        "Men keep the threshold 0.5 on `score_val` (the baseline's probability on the validation split). Set "
+        "`threshold_female` so that women's true positive rate on the validation split is as close as possible to "
+        "the men's (within 0.01). The test split is only for scoring the rule afterwards."
     )
     hints = (
-        "The TPR of a group at threshold t is the share of its positives (y_test == 1) with score >= t.",
+        "The TPR of a group at threshold t is the share of its positives (y_val == 1) with score >= t.",
         "Try `np.linspace(0.05, 0.95, 181)` and keep the threshold whose women's TPR is closest to the men's.",
     )
     solution_code = """
-        women = (sex_test == "Female").to_numpy()
-        tpr_men = (score_test[~women & (y_test == 1)] >= 0.5).mean()
-        positives_women = score_test[women & (y_test == 1)]
+        women = (sex_val == "Female").to_numpy()
+        tpr_men = (score_val[~women & (y_val == 1)] >= 0.5).mean()
+        positives_women = score_val[women & (y_val == 1)]
         grid = np.linspace(0.05, 0.95, 181)
         gaps = [abs((positives_women >= t).mean() - tpr_men) for t in grid]
         threshold_female = float(grid[int(np.argmin(gaps))])
     """
 
     def namespace(self) -> dict[str, Any]:
-        test, y_test, score = _adult_scores()
-        return {"np": np, "score_test": score, "y_test": y_test, "sex_test": test["sex"]}
+        sex, y, score = _validation_scores()
+        return {"np": np, "score_val": score, "y_val": y, "sex_val": sex}
 
     def check_answer(self, threshold_female: Any) -> None:
-        test, y_test, score = _adult_scores()
+        sex, y, score = _validation_scores()
         value = self.as_number("threshold_female", threshold_female)
         if not 0 <= value <= 1:
             raise Incorrect(f"`threshold_female` = {value:.3g} is not a probability threshold; pick one in [0, 1].")
-        women = (test["sex"] == "Female").to_numpy()
-        tpr_men = (score[~women & (y_test == 1)] >= 0.5).mean()
-        tpr_women = (score[women & (y_test == 1)] >= value).mean()
+        women = (sex == "Female").to_numpy()
+        tpr_men = (score[~women & (y == 1)] >= 0.5).mean()
+        tpr_women = (score[women & (y == 1)] >= value).mean()
         if abs(tpr_women - tpr_men) <= 0.01:
             return
         sel_men = (score[~women] >= 0.5).mean()
         if abs((score[women] >= value).mean() - sel_men) <= 0.01:
             raise Incorrect(
                 "with that threshold women are *selected* as often as men (demographic parity); the question asks "
-                "for equal true positive rates: compare the shares among people with y_test == 1 only."
+                "for equal true positive rates: compare the shares among people with y_val == 1 only."
             )
         direction = "lower" if tpr_women < tpr_men else "higher"
         raise Incorrect(
-            f"at {value:.3f} women's TPR is {tpr_women:.3f}, men's is {tpr_men:.3f}: "
+            f"at {value:.3f} women's validation TPR is {tpr_women:.3f}, men's is {tpr_men:.3f}: "
             f"the threshold for women must be {direction}."
         )
 
