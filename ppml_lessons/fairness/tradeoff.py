@@ -5,7 +5,8 @@ metrics (accuracy, demographic parity difference, equalized odds difference);
 :func:`plot_tradeoff` draws the two trade-off panels from it. A gap can close
 because one group gains or because another loses ("levelling down"), so
 :func:`who_pays_table` shows each group's selection rate, TPR and FPR under
-every method, next to the baseline's.
+every method, next to the baseline's, and :func:`gap_changes` reads off, for one
+rate, which group moved when a gap between two groups narrowed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .._validation import check_type
+from .._validation import check_number, check_type
 from .metrics import GroupReport, accuracy, demographic_parity_difference, equalized_odds_difference
 
-__all__ = ["tradeoff_table", "who_pays_table", "plot_tradeoff"]
+__all__ = ["tradeoff_table", "who_pays_table", "gap_changes", "plot_tradeoff"]
 
 #: The rates :func:`who_pays_table` shows by default.
 WHO_PAYS_METRICS: tuple[str, ...] = ("selection_rate", "tpr", "fpr")
@@ -98,6 +99,64 @@ def who_pays_table(
         rows[name] = by_group.T.stack()  # (metric, group) -> value
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["metric", by_group.index.name or "group"])
+    return table
+
+
+def gap_changes(who_pays: pd.DataFrame, *, reference: str, metric: str = "tpr", margin: float = 0.01) -> pd.DataFrame:
+    """How each method moved a two-group gap in one rate, against a reference method: who gained, who lost.
+
+    The *better-off* group is the one with the higher rate under ``reference``.
+    A method **levels down** when it narrows the gap (by more than ``margin``)
+    mostly by lowering the better-off group's rate: the better-off group loses
+    more than the worse-off group gains. Lesson 08 reads it after
+    :func:`who_pays_table`.
+
+    Parameters
+    ----------
+    who_pays : pandas.DataFrame
+        As returned by :func:`who_pays_table`, with exactly two groups.
+    reference : str
+        The row to compare with (e.g. ``"baseline"``).
+    metric : str, default "tpr"
+        A metric of ``who_pays``'s first column level.
+    margin : float in [0, 1), default 0.01
+        How much the gap must shrink to count as narrowed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the methods other than ``reference``. Columns ``gap`` (better-off
+        minus worse-off, signed), ``gap_reference``, ``better_off_change``,
+        ``worse_off_change``, ``narrowed`` and ``levelled_down`` (bools).
+
+    Examples
+    --------
+    >>> who = who_pays_table([1, 1, 1, 1, 0, 0], {"base": [1, 1, 0, 1, 0, 0], "down": [1, 0, 0, 1, 0, 0]},
+    ...                      sensitive_features=list("aabbab"), metrics=["tpr"])
+    >>> row = gap_changes(who, reference="base").loc["down"]
+    >>> float(row["gap"]), float(row["better_off_change"]), bool(row["levelled_down"])
+    (0.0, -0.5, True)
+    """
+    check_type("who_pays", who_pays, pd.DataFrame, "a DataFrame from who_pays_table")
+    if reference not in who_pays.index:
+        raise ValueError(f"reference must be a row of who_pays ({list(who_pays.index)}); got {reference!r}")
+    metrics = list(dict.fromkeys(who_pays.columns.get_level_values(0)))
+    if metric not in metrics:
+        raise ValueError(f"metric must be one of who_pays's metrics {metrics}; got {metric!r}")
+    margin = check_number("margin", margin, low=0, high=1, high_open=True)
+    rates = who_pays[metric]
+    if rates.shape[1] != 2:
+        raise ValueError(f"who_pays must hold exactly two groups; got {rates.shape[1]}: {list(rates.columns)}")
+    better, worse = rates.loc[reference].sort_values(ascending=False).index
+    gap = rates[better] - rates[worse]
+    lost = rates.loc[reference, better] - rates[better]
+    gained = rates[worse] - rates.loc[reference, worse]
+    narrowed = gap.abs() < abs(gap[reference]) - margin
+    table = pd.DataFrame({
+        "gap": gap, "gap_reference": gap[reference], "better_off_change": -lost, "worse_off_change": gained,
+        "narrowed": narrowed, "levelled_down": narrowed & (lost > gained),
+    }).drop(index=reference)
+    table.attrs.update(better_off=better, worse_off=worse, metric=metric)
     return table
 
 
