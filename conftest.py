@@ -6,6 +6,11 @@ same live kernel: every exercise's solution code of that lesson
 graded, and the item fails if a solution raises or is graded wrong. So a learner
 who pastes ``qN.solution()`` into the notebook gets a working, accepted answer,
 and the notebooks are still executed only once per run.
+
+Two more items bracket every whole notebook: before its first cell,
+:func:`ppml_lessons.figure_audit.start` begins checking each figure as it is drawn; after
+the solutions, ``figure check`` fails if any figure lacked a title or an axis label
+(:func:`ppml_lessons.figure_audit.report` names them).
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ import nbformat
 import pytest
 
 SOLUTIONS_ITEM = "exercise solutions"
+FIGURES_START_ITEM = "figure check (start)"
+FIGURES_ITEM = "figure check"
+_FIGURES_START_CODE = "import ppml_lessons.figure_audit as _figure_audit\n_figure_audit.start()\n"
+_FIGURES_CODE = "_figure_audit.report()\n"
 _SOLUTIONS_CODE = """\
 from ppml_lessons.exercises.core import assert_solutions_work as _assert_solutions_work
 _assert_solutions_work({module!r}, globals())
@@ -48,7 +57,12 @@ def pytest_collection_modifyitems(session, config, items):
         code_cells = sum(cell.cell_type == "code" for cell in notebook.nb.cells)
         if module is None or len(indices) != code_cells:  # a partial run: the namespace would be incomplete
             continue
-        cell = nbformat.v4.new_code_cell(_SOLUTIONS_CODE.format(module=module))
         options = defaultdict(bool, check=False)
-        item = IPyNbCell.from_parent(notebook, name=SOLUTIONS_ITEM, cell_num=code_cells, cell=cell, options=options)
-        items.insert(indices[-1] + 1, item)
+
+        def extra(name: str, code: str, number: int) -> IPyNbCell:
+            cell = nbformat.v4.new_code_cell(code)
+            return IPyNbCell.from_parent(notebook, name=name, cell_num=number, cell=cell, options=options)
+
+        items.insert(indices[-1] + 1, extra(FIGURES_ITEM, _FIGURES_CODE, code_cells + 1))
+        items.insert(indices[-1] + 1, extra(SOLUTIONS_ITEM, _SOLUTIONS_CODE.format(module=module), code_cells))
+        items.insert(indices[0], extra(FIGURES_START_ITEM, _FIGURES_START_CODE, -1))

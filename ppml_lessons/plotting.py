@@ -101,6 +101,7 @@ def bar_chart(
     ax: Axes | None = None,
     title: str = "",
     xlabel: str = "",
+    ylabel: str = "",
     reference: float | None = None,
 ) -> Axes:
     """Horizontal bars, one per index label, with optional interval whiskers and a reference line.
@@ -115,7 +116,8 @@ def bar_chart(
     lower, upper : pandas.Series, optional
         Interval ends with the same index as ``values``.
     ax : matplotlib Axes, optional
-    title, xlabel : str
+    title, xlabel, ylabel : str
+        ``ylabel`` names what the bars are (e.g. "sex"), ``xlabel`` what their length measures.
     reference : float, optional
         Draws a dashed vertical line (e.g. the overall rate).
 
@@ -144,11 +146,13 @@ def bar_chart(
         xerr = np.vstack([values - lower, upper - values]).clip(min=0)
     ax.barh(positions, values.to_numpy(), xerr=xerr, color="C0", alpha=0.8, capsize=3)
     ax.set_yticks(positions, [str(i) for i in values.index])
-    ax.invert_yaxis()
+    if not ax.yaxis_inverted():  # first bar on top; a y axis shared with another bar chart is inverted once
+        ax.invert_yaxis()
     if reference is not None:
         ax.axvline(reference, color="k", linestyle="--", linewidth=1)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 

@@ -87,5 +87,6 @@ def lime_stability_plot(runs: pd.DataFrame, *, features: Sequence[str] | None = 
         ax.set_title(f"num_samples = {n}")
         ax.set_xlabel("LIME weight")
         ax.set_yticks(range(len(features)), list(features))
+    axes[0, 0].set_ylabel("feature")
     fig.tight_layout()
     return fig

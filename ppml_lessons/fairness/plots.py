@@ -31,6 +31,19 @@ LABELS = {
     "accuracy": "accuracy",
 }
 
+#: What each metric's bar length measures, for the x axis of :func:`group_metric_bars`.
+AXIS_LABELS = {
+    "count": "people in the group",
+    "base_rate": "share of the group with Y=1",
+    "selection_rate": "share of the group selected",
+    "tpr": "share of the group's positives selected",
+    "fpr": "share of the group's negatives selected",
+    "fnr": "share of the group's positives not selected",
+    "tnr": "share of the group's negatives not selected",
+    "precision": "share of those selected who are positive",
+    "accuracy": "share of the group decided correctly",
+}
+
 
 def group_label(group: Any) -> str:
     """A group's label for a figure: intersections joined with " & ".
@@ -103,7 +116,8 @@ def group_metric_bars(
         if intervals is not None and is_rate:
             lower = pd.Series(intervals.lower[metric].to_numpy(), index=labels)
             upper = pd.Series(intervals.upper[metric].to_numpy(), index=labels)
-        bar_chart(values, lower=lower, upper=upper, ax=ax, reference=float(report.overall[metric]) if is_rate else None)
+        bar_chart(values, lower=lower, upper=upper, ax=ax, reference=float(report.overall[metric]) if is_rate else None,
+                  xlabel=AXIS_LABELS.get(spec, metric) if isinstance(spec, str) else metric)
         ax.set_title(LABELS.get(spec, metric) if isinstance(spec, str) else metric, fontsize=10)
         if is_rate:
             ax.set_xlim(left=0)
@@ -112,6 +126,9 @@ def group_metric_bars(
             ax.set_title(f"{ax.get_title()} (log scale)", fontsize=10)
     for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
+    grouping = " & ".join(str(n) for n in by_group.index.names if n is not None) or "group"
+    for ax in axes[:, 0]:
+        ax.set_ylabel(grouping)
     parts = [title, "Dashed line: everyone."]
     if intervals is not None:
         parts.append(f"Whiskers: {intervals.level:.0%} bootstrap intervals.")
