@@ -15,7 +15,9 @@ the sum of their proportional set sizes (PSS: shared pages split among the
 processes that share them, so the sum is what they use together) and of their
 resident set sizes (RSS, which counts shared libraries once per process).
 ``--save`` also writes the table to
-benchmarks/results/notebooks.md. The lessons' budget: a few minutes and
+benchmarks/results/notebooks.md, followed by each lesson's slowest code cells (those taking at
+least ``SLOW_CELL_S`` seconds, from the kernel's own busy/idle timestamps), which
+``tools/sync_run_times.py`` copies into the instructor guide. The lessons' budget: a few minutes and
 at most 2 GB each on a 2-core CPU.
 """
 
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 
 import threading
+from datetime import datetime
 
 import nbformat
 import psutil
@@ -37,6 +40,10 @@ import torch
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A code cell that takes at least this long (seconds) is listed as slow.
+SLOW_CELL_S = 2.0
+#: At most this many slow cells are listed per lesson, slowest first.
+SLOW_CELLS_SHOWN = 3
 MEASURE = """
 import json, resource, sys
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
@@ -86,12 +93,28 @@ def measure(path: Path, *, timeout: int, tree: bool = False) -> dict:
         sampler.stopped.set()
     wall = time.perf_counter() - start
     stream = next(o for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
+    slow = sorted(cell_seconds(notebook.cells[:-1]), key=lambda pair: -pair[0])
     memory = json.loads(stream["text"].strip().splitlines()[-1])
-    row = {"notebook": path.name, "wall_s": wall, "peak_rss_mb": max(memory["self"], memory["children"]) / 2**20}
+    row = {"notebook": path.name, "wall_s": wall, "peak_rss_mb": max(memory["self"], memory["children"]) / 2**20,
+           "slow_cells": [(seconds, first) for seconds, first in slow if seconds >= SLOW_CELL_S][:SLOW_CELLS_SHOWN]}
     if tree:
         row |= {"tree_pss_mb": sampler.peak_pss / 2**20, "tree_rss_mb": sampler.peak_rss / 2**20,
                 "tree_processes": sampler.most_processes}
     return row
+
+
+def cell_seconds(cells: list) -> list[tuple[float, str]]:
+    """(seconds, first line of code) of every executed code cell, from nbclient's timing metadata."""
+    out = []
+    for cell in cells:
+        timing = cell.metadata.get("execution", {}) if cell.cell_type == "code" else {}
+        begin, end = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
+        if begin and end:
+            seconds = (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(begin.rstrip("Z"))).total_seconds()
+            first = next((line.strip() for line in cell.source.splitlines()
+                          if line.strip() and not line.lstrip().startswith("#")), "")
+            out.append((seconds, first))
+    return out
 
 
 def table(rows: list[dict]) -> str:
@@ -109,6 +132,14 @@ def table(rows: list[dict]) -> str:
                   "|---|---:|---:|---:|"]
         lines += [f"| {r['notebook']} | {r['tree_pss_mb']:.0f} | {r['tree_rss_mb']:.0f} | {r['tree_processes']} |"
                   for r in rows if "tree_pss_mb" in r]
+    if any("slow_cells" in r for r in rows):
+        lines += ["", f"Slowest code cells (at least {SLOW_CELL_S:g} s; at most {SLOW_CELLS_SHOWN} per notebook), "
+                      "by their first line of code:", "",
+                  "| notebook | seconds | first line of the cell |", "|---|---:|---|"]
+        for r in rows:
+            for seconds, first in r.get("slow_cells", []):
+                shown = first if len(first) <= 60 else first[:57] + "..."
+                lines.append(f"| {r['notebook']} | {seconds:.1f} | `{shown.replace('|', '/').replace('`', '')}` |")
     return "\n".join(lines)
 
 

@@ -77,3 +77,38 @@ def test_rewriting_keeps_what_follows_the_sentence(tmp_path, table, monkeypatch)
     wanted = sync.header_sentence(table["00_start_here.ipynb"])
     assert source == "# 00 · x\n\n" + wanted + " Set `FULL = True` for more."
     assert sync.sync_notebook(path, table, write=True) is False  # idempotent
+
+
+def test_instructor_guide_states_the_measured_times_and_slowest_cells(table):
+    lines = sync.guide_lines()
+    slow = sync.read_slow_cells()
+    assert {path.name[:2] for path in NOTEBOOKS} <= set(lines), "every lesson's guide section has a measured line"
+    by_lesson = {name[:2]: name for name in table}
+    for number, line in lines.items():
+        name = by_lesson[number]
+        assert line == sync.guide_line(table[name], slow.get(name, [])), f"docs/instructor_guide.md, lesson {number}: {FIX}"
+
+
+def test_guide_line_is_added_after_the_slow_cells_bullet_and_then_rewritten(tmp_path):
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Guide\n\n### 00 · Start\n- **Live:** x\n- **Slow cells:** none,\n  really.\n\n"
+                     "### 01 · Next\n- **Live:** y\n\n## Other\n")
+    table = {"00_a.ipynb": sync.Measurement("00_a.ipynb", 9.0, 900.0), "01_b.ipynb": sync.Measurement("01_b.ipynb", 130.0, 1700.0)}
+    slow = {"01_b.ipynb": [(80.4, "curve = learning_curve(...")]}
+    assert sync.sync_guide(table, slow, write=True, path=guide) == ["00", "01"]
+    text = guide.read_text()
+    assert "  really.\n- **Measured on 2 cores:** about 10 seconds, peak memory about 0.9 GB; no cell takes 2 s or more.\n" in text
+    assert ("- **Live:** y\n- **Measured on 2 cores:** about 2 minutes, peak memory about 1.7 GB; slowest cells: "
+            "`curve = learning_curve(...` (80 s).\n\n## Other") in text
+    assert sync.sync_guide(table, slow, write=True, path=guide) == []  # idempotent
+    table["00_a.ipynb"] = sync.Measurement("00_a.ipynb", 20.0, 900.0)
+    assert sync.sync_guide(table, slow, write=True, path=guide) == ["00"]
+    assert "about 20 seconds" in guide.read_text()
+
+
+def test_slow_cells_are_read_from_the_second_table(tmp_path):
+    path = tmp_path / "notebooks.md"
+    path.write_text("| notebook | wall time (s) | peak memory (MB) |\n|---|---:|---:|\n| 00_a.ipynb | 1.0 | 2 |\n\n"
+                    "Slowest:\n\n| notebook | seconds | first line of the cell |\n|---|---:|---|\n"
+                    "| 00_a.ipynb | 3.5 | `fit(model)` |\n| 00_a.ipynb | 2.1 | `x = 1` |\n")
+    assert sync.read_slow_cells(path) == {"00_a.ipynb": [(3.5, "fit(model)"), (2.1, "x = 1")]}

@@ -14,7 +14,10 @@ added columns or rows do not break it. For each lesson it rewrites
 - the run-time sentence of the notebook's title cell: from ``**Run time:**``
   to the end of the sentence that names ``benchmarks/run_notebooks.py``
   (whatever follows that sentence, e.g. how to run a fuller version, stays);
-- the run-time column of the lesson table in ``README.md``.
+- the run-time column of the lesson table in ``README.md``;
+- the ``- **Measured on 2 cores:**`` line of each lesson's section in
+  ``docs/instructor_guide.md``: whole-lesson time, peak memory and the slowest code cells (the
+  table's second part), added after the section's "Slow cells" bullet if it is missing.
 
 ``tests/test_run_times.py`` fails when a header or the README disagrees with
 the table, so a re-measured table is followed by one run of this script.
@@ -33,6 +36,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "benchmarks" / "results" / "notebooks.md"
 README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "instructor_guide.md"
+GUIDE_PREFIX = "- **Measured on 2 cores:**"
 NOTEBOOKS = ROOT / "notebooks"
 
 #: The run-time statement of a title cell: up to the end of the sentence naming the benchmark script.
@@ -181,6 +186,82 @@ def sync_readme(table: dict[str, Measurement], *, write: bool) -> list[str]:
     return changed
 
 
+def read_slow_cells(path: Path = TABLE) -> dict[str, list[tuple[float, str]]]:
+    """The slowest cells of each notebook, from the table that names "first line" (empty if there is none)."""
+    lines = path.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("|") and "first line" in line.lower()), None)
+    out: dict[str, list[tuple[float, str]]] = {}
+    if start is None:
+        return out
+    header = _cells(lines[start])
+    name_col, seconds_col, line_col = _column(header, "notebook"), _column(header, "second"), _column(header, "first line")
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = _cells(line)
+        out.setdefault(cells[name_col], []).append((float(cells[seconds_col]), cells[line_col].strip("`")))
+    return out
+
+
+def guide_line(measurement: Measurement, slow: list[tuple[float, str]]) -> str:
+    """The instructor guide's measured line for one lesson."""
+    long, _ = _about(measurement.wall_s)
+    cells = ", ".join(f"`{first}` ({seconds:.0f} s)" for seconds, first in slow)
+    return (f"{GUIDE_PREFIX} {long}, peak memory about {measurement.peak_mb / 1024:.1f} GB; "
+            + (f"slowest cells: {cells}." if cells else "no cell takes 2 s or more."))
+
+
+def sync_guide(table: dict[str, Measurement], slow: dict[str, list], *, write: bool, path: Path | None = None) -> list[str]:
+    """Rewrite (or add) each lesson section's measured line in the instructor guide; return the lessons changed."""
+    path = path or GUIDE
+    text = path.read_text()
+    lines = text.splitlines()
+    by_lesson = {name[:2]: (name, m) for name, m in table.items()}
+    changed = []
+    heading = re.compile(r"### (\d\d) ·")
+    starts = [(i, heading.match(line)[1]) for i, line in enumerate(lines) if heading.match(line)]
+    for i, number in reversed(starts):
+        if number not in by_lesson:
+            raise KeyError(f"the instructor guide has a section for lesson {number}, which {TABLE.name} does not measure")
+        name, measurement = by_lesson[number]
+        wanted = guide_line(measurement, slow.get(name, []))
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("#")), len(lines))
+        current = next((j for j in range(i + 1, end) if lines[j].startswith(GUIDE_PREFIX)), None)
+        if current is not None:
+            if lines[current] != wanted:
+                lines[current] = wanted
+                changed.append(number)
+            continue
+        bullet = next((j for j in range(i + 1, end) if lines[j].startswith("- **Slow cells:**")), None)
+        at = end if bullet is None else bullet + 1
+        if bullet is not None:
+            while at < end and lines[at].startswith("  "):
+                at += 1
+        else:
+            while at > i + 1 and not lines[at - 1].strip():
+                at -= 1
+        lines.insert(at, wanted)
+        changed.append(number)
+    if changed and write:
+        path.write_text("\n".join(lines) + ("\n" if text.endswith("\n") else ""))
+    return sorted(changed)
+
+
+def guide_lines(path: Path | None = None) -> dict[str, str]:
+    """Lesson number -> the guide's measured line (lessons without one are left out)."""
+    lines = (path or GUIDE).read_text().splitlines()
+    out, number = {}, None
+    for line in lines:
+        match = re.match(r"### (\d\d) ·", line)
+        if match:
+            number = match[1]
+        elif line.startswith("#"):
+            number = None
+        elif number and line.startswith(GUIDE_PREFIX):
+            out[number] = line
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
@@ -192,6 +273,9 @@ def main() -> int:
     stale = [p.name for p in paths if sync_notebook(p, table, write=not args.check)]
     if args.readme or not args.notebooks:
         stale += [f"README.md (lesson {n})" for n in sync_readme(table, write=not args.check)]
+    if not args.notebooks:
+        stale += [f"docs/instructor_guide.md (lesson {n})"
+                  for n in sync_guide(table, read_slow_cells(), write=not args.check)]
     verb = "disagree with" if args.check else "rewritten from"
     print(f"{len(stale)} {verb} {TABLE.relative_to(ROOT)}" + "".join(f"\n  {name}" for name in stale))
     return 1 if args.check and stale else 0
