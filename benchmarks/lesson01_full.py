@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lesson 01's main figure with the full settings: up to all 6,000 labels per class, five seeds, a larger budget.
+"""Lesson 01's main figure with the full settings: up to all 6,000 labels per class, three seeds, ten times the budget.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lesson01_full.py            # all seeds of SETTINGS["full"]
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lesson01_full.py --seeds 0 --sizes 500 6000 --output /tmp/part.csv
