@@ -2,7 +2,8 @@
 
 The reference for the features is kymatio's ``Scattering2D`` called directly, and ``torch.nn.GroupNorm``
 for the normalisation. float16 storage is checked against float16's rounding bound: a relative error of
-at most 2^-11 for normal numbers, an absolute error of at most 2^-25 below them.
+at most 2^-11 for normal numbers, an absolute error of at most 2^-25 below them; float8_e4m3fn's is
+2^-4 relative, 2^-10 absolute below its normal range.
 """
 
 import copy
@@ -24,6 +25,7 @@ from ppml_lessons.dp.scatternet import (
 from ppml_lessons.dp.trainer import sampling_plan, train_dp_sgd
 
 FLOAT16_ROUNDING = {"rtol": 2**-11, "atol": 2**-25}
+FLOAT8_ROUNDING = {"rtol": 2**-4, "atol": 2**-10}  # float8_e4m3fn: 3 mantissa bits; subnormals in steps of 2^-9
 
 
 def images(n=12, size=28, seed=0):
@@ -66,6 +68,9 @@ def test_normalised_features_are_group_norm_of_kymatios(kymatio_reference):
                                rtol=1e-4, atol=1e-6)
     stored = scattering_features(x, progress=False)  # float16: only float16's rounding apart
     torch.testing.assert_close(stored.float(), normalised, **FLOAT16_ROUNDING)
+    small = scattering_features(x, dtype=torch.float8_e4m3fn, progress=False)  # lesson 04's storage
+    assert small.dtype == torch.float8_e4m3fn and small.element_size() == 1
+    torch.testing.assert_close(small.float(), normalised, **FLOAT8_ROUNDING)
 
 
 def test_each_image_is_normalised_alone():
