@@ -9,6 +9,8 @@
 - :mod:`ppml_lessons.dp.dpsgd` (lesson 04): DP-SGD from scratch as a pipeline (Poisson sampling,
   per-sample gradients with torch.func, clipping, noise, the step) and the checks it needs;
 - :mod:`ppml_lessons.dp.models` (lesson 04): the small tanh CNN of the DP-SGD literature;
+- :mod:`ppml_lessons.dp.scatternet` (lesson 04): ScatterNet features (fixed wavelets, kymatio),
+  normalised per image at no privacy cost, and the linear model DP-SGD trains on them;
 - :mod:`ppml_lessons.dp.trainer` (lesson 04): a DP-SGD training loop with Opacus's sampling
   conventions, accounting per epoch, and the lesson's settings.
 

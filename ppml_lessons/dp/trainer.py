@@ -44,10 +44,12 @@ __all__ = ["SETTINGS", "sampling_plan", "train_dp_sgd"]
 #: ``benchmarks/dpsgd_curves.py`` compares (in 10 epochs, larger steps matter more than less noise).
 #: Both compute the clipped sums by book-keeping ghost clipping (:mod:`ppml_lessons.dp.ghost`): the same
 #: result as per-sample gradients up to float rounding, without holding one gradient per example
-#: (``benchmarks/dpsgd_speed.py`` measures time and memory).
+#: (``benchmarks/dpsgd_speed.py`` measures time and memory). The lesson's run takes each batch in chunks of
+#: 512 examples (``max_physical_batch_size``, the same step): measured on one thread, an epoch then needs a
+#: third of the memory above the data (175 MB instead of 593 MB) and is a fifth faster.
 SETTINGS: dict[str, dict] = {
     "lesson": {"epochs": 10, "batch_size": 2048, "max_grad_norm": 0.1, "target_epsilon": 3.0, "delta": 1e-5,
-               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping"},
+               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping", "max_physical_batch_size": 512},
     "tramer_boneh": {"epochs": 40, "batch_size": 2048, "max_grad_norm": 0.1, "noise_multiplier": 2.15,
                      "delta": 1e-5, "lr": 4.0, "momentum": 0.9, "clipping": "bookkeeping"},
 }
