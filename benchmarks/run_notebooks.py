@@ -77,8 +77,11 @@ class TreeSampler(threading.Thread):
             self.stopped.wait(self.interval)
 
 
-def measure(path: Path, *, timeout: int, tree: bool = False) -> dict:
+def measure(path: Path, *, timeout: int, tree: bool = False, audit: bool = False) -> dict:
     notebook = nbformat.read(path, as_version=4)
+    if audit:  # ppml_lessons.figure_audit, as the test suite runs it
+        notebook.cells.insert(0, nbformat.v4.new_code_cell("import ppml_lessons.figure_audit as _fa\n_fa.start()"))
+        notebook.cells.append(nbformat.v4.new_code_cell("print('FIGURES', _fa.stop())"))
     notebook.cells.append(nbformat.v4.new_code_cell(MEASURE))
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -93,7 +96,11 @@ def measure(path: Path, *, timeout: int, tree: bool = False) -> dict:
         sampler.stopped.set()
     wall = time.perf_counter() - start
     stream = next(o for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
-    slow = sorted(cell_seconds(notebook.cells[:-1]), key=lambda pair: -pair[0])
+    lesson_cells = notebook.cells[1:-2] if audit else notebook.cells[:-1]
+    slow = sorted(cell_seconds(lesson_cells), key=lambda pair: -pair[0])
+    if audit:
+        figures = "".join(o.get("text", "") for o in notebook.cells[-2].outputs)
+        print(f"{path.name}: {figures.strip()}", file=sys.stderr, flush=True)
     memory = json.loads(stream["text"].strip().splitlines()[-1])
     row = {"notebook": path.name, "wall_s": wall, "peak_rss_mb": max(memory["self"], memory["children"]) / 2**20,
            "slow_cells": [(seconds, first) for seconds, first in slow if seconds >= SLOW_CELL_S][:SLOW_CELLS_SHOWN]}
@@ -149,11 +156,13 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
     parser.add_argument("--save", action="store_true", help="also write benchmarks/results/notebooks.md")
     parser.add_argument("--tree", action="store_true", help="also sample the memory of the whole process tree")
+    parser.add_argument("--audit-figures", action="store_true",
+                        help="also list figures without a title or axis label (ppml_lessons.figure_audit)")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     rows = []
     for path in paths:
-        rows.append(measure(path.resolve(), timeout=args.timeout, tree=args.tree))
+        rows.append(measure(path.resolve(), timeout=args.timeout, tree=args.tree, audit=args.audit_figures))
         print(f"{path.name}: {rows[-1]['wall_s']:.1f} s, {rows[-1]['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
     result = table(rows)
     print(result)
