@@ -46,11 +46,11 @@ __all__ = ["SCATTERNET_SETTINGS", "ScatterLinear", "group_normalize", "scatterin
 #: 8192, learning rate 16 or 32, with and without averaged weights, all within half a percent). Book-keeping
 #: ghost clipping computes each example's gradient norm of the one linear layer from its input and output
 #: gradient, so a batch of about 7,500 examples never holds 7,500 copies of the 39,700 weights (1.2 GB in
-#: float32); the lesson's run also takes each batch in chunks of 2048 examples (``max_physical_batch_size``,
+#: float32); the lesson's run also takes each batch in chunks of 512 examples (``max_physical_batch_size``,
 #: the same step), which keeps the float32 copy of the features that the layer sees small.
 SCATTERNET_SETTINGS: dict[str, dict] = {
     "lesson": {"epochs": 20, "batch_size": 8192, "max_grad_norm": 0.1, "target_epsilon": 3.0, "delta": 1e-5,
-               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping", "max_physical_batch_size": 2048},
+               "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping", "max_physical_batch_size": 512},
     "benchmark": {"epochs": 60, "batch_size": 16384, "max_grad_norm": 0.1, "target_epsilon": 3.0, "delta": 1e-5,
                   "lr": 16.0, "momentum": 0.9, "clipping": "bookkeeping"},
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 
 from .._validation import check_number
 from ..environment import make_rng
@@ -19,6 +20,9 @@ from ._arrays import cells_table
 __all__ = ["smote_cells"]
 
 
+#: scikit-learn's chunk size (MB) for the neighbour search: its default (1 GB) alone would exceed a
+#: learner's 2 GB budget.
+_WORKING_MEMORY_MB = 128
 _MISSING = "(missing)"  # stands for NaN in a categorical column while SMOTENC runs
 
 
@@ -160,10 +164,12 @@ def smote_cells(
         if mixed:
             sampler = SMOTENC(categorical_features=categorical, sampling_strategy={label: wanted[label]},
                               k_neighbors=k_neighbors, random_state=seed)
-            x_res, y_res = sampler.fit_resample(features[member], labels[member])
+            with config_context(working_memory=_WORKING_MEMORY_MB):
+                x_res, y_res = sampler.fit_resample(features[member], labels[member])
         else:
             sampler = SMOTE(sampling_strategy={label: wanted[label]}, k_neighbors=k_neighbors, random_state=seed)
-            x_res, y_res = sampler.fit_resample(features[member], labels[member])
+            with config_context(working_memory=_WORKING_MEMORY_MB):
+                x_res, y_res = sampler.fit_resample(features[member], labels[member])
         added = slice(int(member.sum()), None)  # imbalanced-learn appends the synthetic rows after the originals
         new_x.append(x_res.iloc[added] if mixed else x_res[added])
         new_y.append(np.asarray(y_res[added], dtype=np.int64))
