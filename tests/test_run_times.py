@@ -112,3 +112,14 @@ def test_slow_cells_are_read_from_the_second_table(tmp_path):
                     "Slowest:\n\n| notebook | seconds | first line of the cell |\n|---|---:|---|\n"
                     "| 00_a.ipynb | 3.5 | `fit(model)` |\n| 00_a.ipynb | 2.1 | `x = 1` |\n")
     assert sync.read_slow_cells(path) == {"00_a.ipynb": [(3.5, "fit(model)"), (2.1, "x = 1")]}
+
+
+def test_the_site_reads_only_the_first_table(tmp_path):
+    """The landing page's times come from the main table, not from the slowest-cells rows below it."""
+    spec = importlib.util.spec_from_file_location("build_site_for_test", ROOT / "tools" / "build_site.py")
+    build_site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_site)
+    path = tmp_path / "notebooks.md"
+    path.write_text("| notebook | wall time (s) | peak memory (MB) |\n|---|---:|---:|\n| 04_a.ipynb | 138.1 | 2036 |\n\n"
+                    "| notebook | seconds | first line of the cell |\n|---|---:|---|\n| 04_a.ipynb | 49.6 | `fit()` |\n")
+    assert build_site.read_timings(path) == {"04_a.ipynb": ("138.1", "2036")}

@@ -55,9 +55,19 @@ def lesson_paths(selection: list[str] | None) -> list[Path]:
 
 
 def read_timings(path: Path = TIMINGS) -> dict[str, tuple[str, str]]:
-    """Notebook name -> (wall time in s, peak memory in MB) from the benchmark table."""
+    """Notebook name -> (wall time in s, peak memory in MB) from the benchmark table.
+
+    Only the first table counts: the file's later table (each lesson's slowest cells) has rows
+    that also start with a notebook's name.
+    """
     rows = {}
+    in_table = False
     for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            if in_table:
+                break
+            continue
+        in_table = True
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and cells[0].endswith(".ipynb"):
             rows[cells[0]] = (cells[1], cells[2])
