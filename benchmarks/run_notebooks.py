@@ -24,6 +24,7 @@ at most 2 GB each on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -32,7 +33,6 @@ import time
 from pathlib import Path
 
 import threading
-from datetime import datetime
 
 import nbformat
 import psutil
@@ -40,6 +40,9 @@ import torch
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("cell_times", ROOT / "tools" / "cell_times.py")
+_cell_times = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_cell_times)
 #: A code cell that takes at least this long (seconds) is listed as slow.
 SLOW_CELL_S = 2.0
 #: At most this many slow cells are listed per lesson, slowest first.
@@ -111,17 +114,8 @@ def measure(path: Path, *, timeout: int, tree: bool = False, audit: bool = False
 
 
 def cell_seconds(cells: list) -> list[tuple[float, str]]:
-    """(seconds, first line of code) of every executed code cell, from nbclient's timing metadata."""
-    out = []
-    for cell in cells:
-        timing = cell.metadata.get("execution", {}) if cell.cell_type == "code" else {}
-        begin, end = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
-        if begin and end:
-            seconds = (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(begin.rstrip("Z"))).total_seconds()
-            first = next((line.strip() for line in cell.source.splitlines()
-                          if line.strip() and not line.lstrip().startswith("#")), "")
-            out.append((seconds, first))
-    return out
+    """(seconds, first line of code) of every executed code cell (``tools/cell_times.py`` reads the timings)."""
+    return [(seconds, first) for _, seconds, first in _cell_times.executed_cell_times(cells)]
 
 
 def table(rows: list[dict]) -> str:

@@ -18,12 +18,13 @@ import nbformat
 from nbclient import NotebookClient
 
 
-def cell_times(path: Path, *, timeout: int = 900) -> list[tuple[int, float, str]]:
-    """(code cell number, seconds, first line) for every code cell of the lesson, in order."""
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, record_timing=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+def executed_cell_times(cells: list) -> list[tuple[int, float, str]]:
+    """(code cell number, seconds, first line of code) of every code cell that nbclient timed, in order.
+
+    Shared with ``benchmarks/run_notebooks.py``, which lists each lesson's slowest cells.
+    """
     rows, number = [], 0
-    for cell in notebook.cells:
+    for cell in cells:
         if cell.cell_type != "code":
             continue
         number += 1
@@ -31,9 +32,17 @@ def cell_times(path: Path, *, timeout: int = 900) -> list[tuple[int, float, str]
         start, end = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
         if start and end:
             seconds = (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(start.rstrip("Z"))).total_seconds()
-            first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+            first = next((line.strip() for line in cell.source.splitlines()
+                          if line.strip() and not line.lstrip().startswith("#")), "")
             rows.append((number, seconds, first[:70]))
     return rows
+
+
+def cell_times(path: Path, *, timeout: int = 900) -> list[tuple[int, float, str]]:
+    """(code cell number, seconds, first line) for every code cell of the lesson, in order."""
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, record_timing=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    return executed_cell_times(notebook.cells)
 
 
 def main(argv: list[str] | None = None) -> int:
